@@ -3,6 +3,9 @@
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
@@ -35,6 +38,7 @@ const common = {
   // ssh2's optional native add-on is loaded in a try/catch; bundling it breaks the build.
   external: ['vscode', 'cpu-features', '*.node'],
   plugins: watch ? [problemMatcher] : [],
+  define: { __CERTOPS_VERSION__: JSON.stringify(pkg.version) },
 };
 
 const bundles = [
