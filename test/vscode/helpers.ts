@@ -1,0 +1,55 @@
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+
+/** The generated sample folder the runner opened, and its manifest of what each file holds. */
+export function sampleFolder(): { root: vscode.Uri; manifest: Record<string, Record<string, unknown>> } {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the runner opens the generated sample folder as the workspace');
+  return { root: folder.uri, manifest: JSON.parse(readFileSync(join(folder.uri.fsPath, '.certops-sample.json'), 'utf8')) };
+}
+
+/** Activates certops and returns its API. */
+export async function activateCertops(): Promise<{ client: unknown }> {
+  const ext = vscode.extensions.getExtension('certops.certops');
+  assert.ok(ext, 'the certops extension is installed in the extension host');
+  return (await ext.activate()) as { client: unknown };
+}
+
+/** Opens a file of the sample folder in an editor. */
+export async function openSample(name: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(sampleFolder().root, name));
+  return vscode.window.showTextDocument(doc);
+}
+
+/** The plain text of every hover at a position. */
+export async function hoverText(uri: vscode.Uri, position: vscode.Position): Promise<string> {
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position);
+  return hovers
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}
+
+/** Resolves with the diagnostics of `uri` once `accept` is true of them (the server publishes asynchronously). */
+export function waitForDiagnostics(uri: vscode.Uri, accept: (d: vscode.Diagnostic[]) => boolean, ms = 20_000): Promise<vscode.Diagnostic[]> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const d = vscode.languages.getDiagnostics(uri);
+      if (accept(d)) {
+        sub.dispose();
+        clearTimeout(timer);
+        resolve(d);
+      }
+    };
+    const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString())) check();
+    });
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`diagnostics for ${uri.fsPath} never matched; last: ${JSON.stringify(vscode.languages.getDiagnostics(uri))}`));
+    }, ms);
+    check();
+  });
+}
