@@ -1,0 +1,148 @@
+/**
+ * Per-certificate checks that do not depend on the rest of the path: the
+ * RFC 5280 profile plus the CA/Browser Forum rules the Web PKI relies on.
+ * A certificate is checked in one of three roles, since the rules differ for
+ * the leaf, for intermediates and for trust anchors.
+ */
+import { Certificate, EXT, UNDERSTOOD_EXTENSIONS, extension, hasKeyUsage } from './cert';
+import { ERROR_CODES as E, ValidationError, err } from './codes';
+import { constraintsProblem } from './constraints';
+import { nameIsEmpty, namesEqual } from './names';
+import { keyPolicyProblem, publicKey, signatureScheme } from './signature';
+
+export type Role = 'leaf' | 'intermediate' | 'anchor';
+
+export const EKU_OIDS: Record<string, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  OCSPSigning: '1.3.6.1.5.5.7.3.9',
+};
+export const ANY_EKU = '2.5.29.37.0';
+
+/** Whether subject and issuer names are equal (RFC 5280 "self-issued"). */
+export function isSelfIssued(cert: Certificate): boolean {
+  return namesEqual(cert.subject, cert.issuer);
+}
+
+/** The cA flag and path length, or undefined when basicConstraints is absent. */
+export function basicConstraints(cert: Certificate): { ca: boolean; pathLen: number | undefined } | undefined {
+  return cert.basicConstraints;
+}
+
+export function isCa(cert: Certificate): boolean {
+  return cert.basicConstraints?.ca === true;
+}
+
+export interface PolicyOptions {
+  /** Validation time in whole epoch seconds (fractions floored). */
+  readonly at: number;
+  /** Required EKU OIDs; empty means any purpose. */
+  readonly eku: readonly string[];
+  /** keyUsage bits the leaf must assert when it has a keyUsage extension. */
+  readonly keyUsage: readonly string[];
+}
+
+/** Problems shared by every role: encoding profile, key and signature algorithms, extensions. */
+function commonProblems(c: Certificate, role: Role): ValidationError[] {
+  const out: ValidationError[] = [];
+  if (c.version !== 3) out.push(err(E.PROFILE_VIOLATION, `version ${c.version} certificate (only v3 is accepted)`));
+  const s = c.serial;
+  if (s[0] & 0x80) out.push(err(E.PROFILE_VIOLATION, 'negative serial number'));
+  else if (s.every((b) => b === 0)) out.push(err(E.PROFILE_VIOLATION, 'zero serial number'));
+  else if (s.length - (s[0] === 0 ? 1 : 0) > 20) out.push(err(E.PROFILE_VIOLATION, 'serial number longer than 20 octets'));
+  if (!Buffer.from(c.signatureAlg.der).equals(Buffer.from(c.tbsSignatureAlg.der))) {
+    out.push(err(E.PROFILE_VIOLATION, 'signatureAlgorithm differs from the TBS signature field'));
+  }
+  if (nameIsEmpty(c.issuer)) out.push(err(E.PROFILE_VIOLATION, 'empty issuer name'));
+  if (role !== 'leaf' && nameIsEmpty(c.subject)) out.push(err(E.PROFILE_VIOLATION, 'CA certificate with an empty subject'));
+  if (c.duplicateExtensions) out.push(err(E.MALFORMED, 'an extension appears more than once'));
+  for (const x of c.extensions) {
+    if (x.critical && !UNDERSTOOD_EXTENSIONS.has(x.oid)) out.push(err(E.UNKNOWN_CRITICAL_EXTENSION, `unknown critical extension ${x.oid}`));
+  }
+  const crit = (oid: string, want: boolean, label: string) => {
+    const x = extension(c, oid);
+    if (x && x.critical !== want) out.push(err(E.INVALID_EXTENSION, `${label} must be ${want ? '' : 'non-'}critical`));
+  };
+  crit(EXT.SKI, false, 'subjectKeyIdentifier');
+  crit(EXT.AKI, false, 'authorityKeyIdentifier');
+  crit(EXT.AIA, false, 'authorityInfoAccess');
+  crit(EXT.POLICY_CONSTRAINTS, true, 'policyConstraints');
+  crit(EXT.POLICY_MAPPINGS, true, 'policyMappings');
+  crit(EXT.INHIBIT_ANY, true, 'inhibitAnyPolicy');
+  const aki = c.authorityKeyId;
+  if (aki) {
+    if (!aki.keyId) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier without keyIdentifier'));
+    if (aki.hasIssuer || aki.hasSerial) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier must not carry authorityCertIssuer/SerialNumber'));
+  }
+  const key = keyPolicyProblem(c.spkiAlg, publicKey(c.spki) ?? undefined);
+  if (key) out.push(err(key.code, key.message));
+  if (role !== 'anchor') {
+    const sch = signatureScheme(c.signatureAlg);
+    if (!sch.ok) out.push(err(E.UNSUPPORTED_ALGORITHM, sch.reason));
+  }
+  return out;
+}
+
+export function validityProblems(c: Certificate, at: number): ValidationError[] {
+  if (at < c.notBefore) return [err(E.NOT_YET_VALID, `not valid before ${new Date(c.notBefore * 1000).toISOString()}`)];
+  if (at > c.notAfter) return [err(E.EXPIRED, `expired at ${new Date(c.notAfter * 1000).toISOString()}`)];
+  return [];
+}
+
+function ekuProblems(c: Certificate, wanted: readonly string[], leaf: boolean): ValidationError[] {
+  if (!c.extKeyUsage || wanted.length === 0) return [];
+  const have = new Set(c.extKeyUsage);
+  // The CA/B Forum forbids anyExtendedKeyUsage in subscriber certificates, so it only stands in for a purpose on CAs.
+  const missing = wanted.filter((w) => !have.has(w) && (leaf || !have.has(ANY_EKU)));
+  return missing.length ? [err(E.EKU_MISMATCH, `extendedKeyUsage lacks ${missing.join(', ')}`)] : [];
+}
+
+/** Checks that apply to the end-entity certificate. */
+export function leafProblems(c: Certificate, opts: PolicyOptions, asAnchor = false): ValidationError[] {
+  const out = commonProblems(c, 'leaf');
+  out.push(...validityProblems(c, opts.at));
+  if (!c.authorityKeyId && !asAnchor && !isSelfIssued(c)) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
+  if (c.basicConstraints?.ca) out.push(err(E.INVALID_EXTENSION, 'end-entity certificate asserts basicConstraints cA'));
+  if (hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'end-entity certificate asserts keyCertSign'));
+  if (c.keyUsage !== undefined) {
+    const missing = opts.keyUsage.filter((k) => !hasKeyUsage(c, k as 'digitalSignature'));
+    if (missing.length) out.push(err(E.KEY_USAGE, `keyUsage lacks ${missing.join(', ')}`));
+  }
+  if (c.nameConstraints) out.push(err(E.INVALID_EXTENSION, 'nameConstraints in an end-entity certificate'));
+  const san = extension(c, EXT.SAN);
+  if (san) {
+    const empty = nameIsEmpty(c.subject);
+    if (empty && !san.critical) out.push(err(E.INVALID_EXTENSION, 'subjectAltName must be critical when the subject is empty'));
+    if (!empty && san.critical) out.push(err(E.INVALID_EXTENSION, 'subjectAltName must not be critical when the subject is non-empty'));
+  } else if (nameIsEmpty(c.subject)) out.push(err(E.PROFILE_VIOLATION, 'empty subject without subjectAltName'));
+  const eku = extension(c, EXT.EKU);
+  if (eku?.critical) out.push(err(E.INVALID_EXTENSION, 'extendedKeyUsage must not be critical in an end-entity certificate'));
+  out.push(...ekuProblems(c, opts.eku, true));
+  return out;
+}
+
+/** Checks that apply to a certificate acting as an issuer (intermediate or trust anchor). */
+export function caProblems(c: Certificate, role: 'intermediate' | 'anchor', opts: PolicyOptions): ValidationError[] {
+  const out = commonProblems(c, role);
+  out.push(...validityProblems(c, opts.at));
+  const bc = extension(c, EXT.BC);
+  if (!bc || !c.basicConstraints?.ca) out.push(err(E.ISSUER_NOT_CA, 'issuer lacks basicConstraints cA=TRUE'));
+  else if (!bc.critical) out.push(err(E.INVALID_EXTENSION, 'basicConstraints must be critical in a CA certificate'));
+  if (c.keyUsage === undefined) out.push(err(E.KEY_USAGE, 'CA certificate without keyUsage'));
+  else if (!hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'issuer keyUsage lacks keyCertSign'));
+  if (!c.subjectKeyId) out.push(err(E.INVALID_EXTENSION, 'CA certificate without subjectKeyIdentifier'));
+  if (!c.authorityKeyId && !isSelfIssued(c)) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
+  if (role === 'anchor' && isSelfIssued(c) && c.authorityKeyId?.keyId && c.subjectKeyId &&
+    !Buffer.from(c.authorityKeyId.keyId).equals(Buffer.from(c.subjectKeyId))) {
+    out.push(err(E.INVALID_EXTENSION, 'self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier'));
+  }
+  if (c.nameConstraints) {
+    const p = constraintsProblem(c.nameConstraints);
+    if (p) out.push(err(E.INVALID_EXTENSION, p));
+  }
+  out.push(...ekuProblems(c, opts.eku, false));
+  return out;
+}

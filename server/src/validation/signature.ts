@@ -1,0 +1,162 @@
+/**
+ * Signature verification on TBS bytes with Node's crypto, synchronously, and
+ * the public-key policy (key sizes and curves the Web PKI accepts).
+ */
+import { KeyObject, constants, createPublicKey, verify } from 'node:crypto';
+import { DerError, Reader, TAG, parseOne, readOid, readSmallInt } from './der';
+import { AlgorithmIdentifier } from './cert';
+
+const RSA = '1.2.840.113549.1.1.1';
+const RSA_PSS = '1.2.840.113549.1.1.10';
+const EC = '1.2.840.10045.2.1';
+const ED25519 = '1.3.101.112';
+const ED448 = '1.3.101.113';
+
+const HASH_OIDS: Record<string, string> = {
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+const HASH_LEN: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+const RSA_PKCS1: Record<string, string> = {
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+};
+const ECDSA: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+};
+
+const CURVES: Record<string, string> = {
+  '1.2.840.10045.3.1.7': 'P-256',
+  '1.3.132.0.34': 'P-384',
+  '1.3.132.0.35': 'P-521',
+};
+
+const NULL_PARAMS = '0500';
+const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : '');
+
+/** A signature scheme Node can run, or a reason it is refused. */
+export type Scheme =
+  | { ok: true; hash: string | null; key: 'rsa' | 'rsa-pss' | 'ec' | 'ed25519' | 'ed448'; pssSalt?: number }
+  | { ok: false; reason: string };
+
+function pssParams(params: Uint8Array | undefined): Scheme {
+  if (!params) return { ok: false, reason: 'RSASSA-PSS without parameters' };
+  const r = new Reader(parseOne(params));
+  let hash = 'sha1';
+  let mgfHash = 'sha1';
+  let salt = 20;
+  const h = r.optional(0xa0);
+  if (h) {
+    const hr = new Reader(h);
+    const alg = new Reader(hr.next(TAG.SEQUENCE));
+    hash = HASH_OIDS[readOid(alg.next(TAG.OID))] ?? 'unsupported';
+  }
+  const m = r.optional(0xa1);
+  if (m) {
+    const mr = new Reader(new Reader(m).next(TAG.SEQUENCE));
+    if (readOid(mr.next(TAG.OID)) !== '1.2.840.113549.1.1.8') return { ok: false, reason: 'PSS mask generation is not MGF1' };
+    const inner = new Reader(mr.next(TAG.SEQUENCE));
+    mgfHash = HASH_OIDS[readOid(inner.next(TAG.OID))] ?? 'unsupported';
+  }
+  const s = r.optional(0xa2);
+  if (s) salt = readSmallInt(new Reader(s).next(TAG.INTEGER));
+  const t = r.optional(0xa3);
+  if (t && readSmallInt(new Reader(t).next(TAG.INTEGER)) !== 1) return { ok: false, reason: 'PSS trailer field is not 1' };
+  r.end();
+  if (!HASH_LEN[hash]) return { ok: false, reason: `PSS with ${hash}` };
+  if (mgfHash !== hash) return { ok: false, reason: 'PSS MGF1 hash differs from the message hash' };
+  if (salt !== HASH_LEN[hash]) return { ok: false, reason: 'PSS salt length differs from the hash length' };
+  return { ok: true, hash, key: 'rsa', pssSalt: salt };
+}
+
+/** Maps a signatureAlgorithm to a scheme; SHA-1, MD5 and DSA are refused. */
+export function signatureScheme(alg: AlgorithmIdentifier): Scheme {
+  try {
+    if (RSA_PKCS1[alg.oid]) {
+      // RFC 4055 wants NULL; absent parameters are tolerated because some encoders omit them.
+      if (alg.params && hex(alg.params) !== NULL_PARAMS) return { ok: false, reason: 'RSA parameters must be NULL' };
+      return { ok: true, hash: RSA_PKCS1[alg.oid], key: 'rsa' };
+    }
+    if (ECDSA[alg.oid]) {
+      if (alg.params) return { ok: false, reason: 'ECDSA parameters must be absent' };
+      return { ok: true, hash: ECDSA[alg.oid], key: 'ec' };
+    }
+    if (alg.oid === RSA_PSS) return pssParams(alg.params);
+    if (alg.oid === ED25519 || alg.oid === ED448) {
+      if (alg.params) return { ok: false, reason: 'EdDSA parameters must be absent' };
+      return { ok: true, hash: null, key: alg.oid === ED25519 ? 'ed25519' : 'ed448' };
+    }
+  } catch (e) {
+    if (e instanceof DerError) return { ok: false, reason: `bad algorithm parameters: ${e.message}` };
+    throw e;
+  }
+  return { ok: false, reason: `unsupported signature algorithm ${alg.oid}` };
+}
+
+/** Why a subject public key is refused, or undefined when it is acceptable. */
+export function keyPolicyProblem(spkiAlg: AlgorithmIdentifier, key: KeyObject | undefined): { code: 'weak-key' | 'unsupported-algorithm'; message: string } | undefined {
+  if (spkiAlg.oid === RSA || spkiAlg.oid === RSA_PSS) {
+    const bits = key?.asymmetricKeyDetails?.modulusLength;
+    if (!bits) return { code: 'unsupported-algorithm', message: 'unreadable RSA key' };
+    if (bits < 2048) return { code: 'weak-key', message: `RSA key of ${bits} bits (at least 2048 required)` };
+    if (bits % 8) return { code: 'weak-key', message: `RSA modulus of ${bits} bits is not a multiple of 8` };
+    return undefined;
+  }
+  if (spkiAlg.oid === EC) {
+    let curve: string | undefined;
+    try {
+      const t = spkiAlg.params && parseOne(spkiAlg.params);
+      curve = t && t.tag === TAG.OID ? CURVES[readOid(t)] : undefined;
+    } catch {
+      curve = undefined;
+    }
+    if (!curve) return { code: 'weak-key', message: 'EC key is not on a named P-256, P-384 or P-521 curve' };
+    return undefined;
+  }
+  if (spkiAlg.oid === ED25519 || spkiAlg.oid === ED448) return undefined;
+  return { code: 'unsupported-algorithm', message: `public key algorithm ${spkiAlg.oid} is not accepted` };
+}
+
+const keyCache = new WeakMap<Uint8Array, KeyObject | null>();
+
+/** The issuer key as a KeyObject, or null when Node cannot load it. Cached per SPKI buffer. */
+export function publicKey(spki: Uint8Array): KeyObject | null {
+  let k = keyCache.get(spki);
+  if (k === undefined) {
+    try {
+      k = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    } catch {
+      k = null;
+    }
+    keyCache.set(spki, k);
+  }
+  return k;
+}
+
+function keyMatches(scheme: Extract<Scheme, { ok: true }>, key: KeyObject): boolean {
+  const t = key.asymmetricKeyType;
+  if (scheme.key === 'rsa') return t === 'rsa' || (t === 'rsa-pss' && scheme.pssSalt !== undefined);
+  return t === scheme.key;
+}
+
+/** Verifies `signature` over `data` with the key in `spki`; returns a failure message or undefined. */
+export function verifySignature(alg: AlgorithmIdentifier, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): string | undefined {
+  const scheme = signatureScheme(alg);
+  if (!scheme.ok) return scheme.reason;
+  const key = publicKey(spki);
+  if (!key) return 'the issuer public key cannot be loaded';
+  if (!keyMatches(scheme, key)) return `a ${key.asymmetricKeyType} key cannot verify a ${scheme.key} signature`;
+  try {
+    const ok = scheme.pssSalt !== undefined
+      ? verify(scheme.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: scheme.pssSalt }, signature)
+      : verify(scheme.hash, data, key, signature);
+    return ok ? undefined : 'signature does not verify';
+  } catch (e) {
+    return `signature check failed: ${(e as Error).message}`;
+  }
+}
