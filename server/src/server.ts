@@ -1,38 +1,241 @@
-// Wiring only: the features are pure modules under services/ that take text and return LSP shapes.
+// Wiring only: the features are pure modules under analysis/ and services/
+// that take an analysed document and return LSP shapes. This file owns the
+// caches, settings, sibling files and the trust store.
 import {
+  CodeActionKind,
+  CodeLensRefreshRequest,
   createConnection,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
+import { siblingNames } from './analysis/siblings';
+import type { SiblingDocument } from './analysis/match';
+import { loadTrustStore, SYSTEM_BUNDLE } from './analysis/truststore';
+import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings } from './services/settings';
+import { computeDiagnostics } from './services/diagnostics';
 import { hoverAt } from './services/hover';
+import { documentSymbols, foldingRanges } from './services/symbols';
+import { codeLenses } from './services/codelens';
+import { codeActions } from './services/codeactions';
+import { documentLinks } from './services/links';
+import type { ServiceContext } from './services/context';
 import { VERSION } from './version';
+
+// Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
+const SIBLING_MAX_BYTES = 1 << 20;
+const CHANGE_DELAY_MS = 150;
 
 // createConnection picks IPC, stdio (--stdio) or a socket from the command line.
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 
-connection.onInitialize(() => ({
-  capabilities: {
-    textDocumentSync: TextDocumentSyncKind.Incremental,
-    hoverProvider: true,
-  },
-  serverInfo: { name: 'certops', version: VERSION },
-}));
+let canPullConfiguration = false;
+let canWatchFiles = false;
+let canRefreshCodeLens = false;
+let pushedSettings: unknown;
 
-connection.onHover(({ textDocument, position }) => {
-  const doc = documents.get(textDocument.uri);
-  return doc ? hoverAt(doc.getText(), position) : null;
+const settingsCache = new Map<string, Promise<CertopsSettings>>();
+const analyses = new Map<string, { version: number; maxBytes: number; analysis: DocumentAnalysis }>();
+const diskSiblings = new Map<string, { stamp: string; analysis: DocumentAnalysis }>();
+const timers = new Map<string, NodeJS.Timeout>();
+
+connection.onInitialize(({ capabilities }) => {
+  canPullConfiguration = capabilities.workspace?.configuration === true;
+  canWatchFiles = capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+  canRefreshCodeLens = capabilities.workspace?.codeLens?.refreshSupport === true;
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      documentSymbolProvider: true,
+      foldingRangeProvider: true,
+      codeLensProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      documentLinkProvider: { resolveProvider: false },
+    },
+    serverInfo: { name: 'certops', version: VERSION },
+  };
 });
 
+connection.onInitialized(() => {
+  if (canPullConfiguration) void connection.client.register(DidChangeConfigurationNotification.type, { section: 'certops' });
+  if (canWatchFiles) {
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: '**/*.{pem,crt,cer,key}' }],
+    });
+  }
+});
+
+function settingsFor(uri: string): Promise<CertopsSettings> {
+  if (!canPullConfiguration) return Promise.resolve(resolveSettings((pushedSettings as { certops?: unknown } | undefined)?.certops ?? DEFAULT_SETTINGS));
+  let s = settingsCache.get(uri);
+  if (!s) {
+    s = connection.workspace.getConfiguration({ scopeUri: uri, section: 'certops' }).then(resolveSettings, () => DEFAULT_SETTINGS);
+    settingsCache.set(uri, s);
+  }
+  return s;
+}
+
+function analysisOf(doc: TextDocument, settings: CertopsSettings): DocumentAnalysis {
+  const maxBytes = Math.round(settings.limits.maxFileSizeMB * 1048576);
+  const cached = analyses.get(doc.uri);
+  if (cached && cached.version === doc.version && cached.maxBytes === maxBytes) return cached.analysis;
+  const analysis = analyzeDocument(doc.getText(), { maxBytes });
+  analyses.set(doc.uri, { version: doc.version, maxBytes, analysis });
+  return analysis;
+}
+
+function filePath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Open documents win over the disk; disk reads are cached by size and mtime. */
+function siblingsOf(uri: string, settings: CertopsSettings): SiblingDocument[] {
+  const path = filePath(uri);
+  const names = path ? siblingNames(basename(path)) : undefined;
+  if (!path || !names) return [];
+  const out: SiblingDocument[] = [];
+  for (const name of names.candidates) {
+    const p = join(dirname(path), name);
+    const sibUri = pathToFileURL(p).toString();
+    const open = documents.get(sibUri);
+    if (open) {
+      out.push({ name, uri: sibUri, analysis: analysisOf(open, settings) });
+      continue;
+    }
+    try {
+      const st = statSync(p);
+      if (!st.isFile() || st.size > SIBLING_MAX_BYTES) continue;
+      const stamp = `${st.size}:${st.mtimeMs}`;
+      let entry = diskSiblings.get(p);
+      if (!entry || entry.stamp !== stamp) {
+        entry = { stamp, analysis: analyzeDocument(decodeFileBytes(readFileSync(p))) };
+        diskSiblings.set(p, entry);
+      }
+      out.push({ name, uri: sibUri, analysis: entry.analysis });
+    } catch {
+      // Missing or unreadable siblings are simply not paired.
+    }
+  }
+  return out;
+}
+
+async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis?: DocumentAnalysis): Promise<ServiceContext> {
+  const path = filePath(doc.uri);
+  let fileMode: number | undefined;
+  if (path && analysis?.blocks.some((b) => b.kind === 'privateKey')) {
+    try {
+      fileMode = statSync(path).mode;
+    } catch {
+      fileMode = undefined;
+    }
+  }
+  return {
+    uri: doc.uri,
+    siblings: siblingsOf(doc.uri, settings),
+    trust: loadTrustStore([SYSTEM_BUNDLE, ...settings.trust.extraCAFiles]),
+    fileMode,
+  };
+}
+
+async function validate(doc: TextDocument): Promise<void> {
+  const settings = await settingsFor(doc.uri);
+  if (documents.get(doc.uri) !== doc) return;
+  const analysis = analysisOf(doc, settings);
+  const diagnostics = computeDiagnostics(analysis, settings, await contextFor(doc, settings, analysis));
+  void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+}
+
+function schedule(doc: TextDocument, delay = CHANGE_DELAY_MS): void {
+  clearTimeout(timers.get(doc.uri));
+  timers.set(
+    doc.uri,
+    setTimeout(() => {
+      timers.delete(doc.uri);
+      const current = documents.get(doc.uri);
+      if (current) validate(current).catch((e) => connection.console.error(`certops: validation failed: ${(e as Error).message}`));
+    }, delay),
+  );
+}
+
+/** Re-checks open documents that pair with `uri` (its siblings by name). */
+function revalidateDependents(uri: string): void {
+  const path = filePath(uri);
+  if (!path) return;
+  for (const other of documents.all()) {
+    if (other.uri === uri) continue;
+    const p = filePath(other.uri);
+    if (p && dirname(p) === dirname(path) && siblingNames(basename(p))?.candidates.includes(basename(path))) schedule(other, 0);
+  }
+}
+
+function refreshAll(): void {
+  settingsCache.clear();
+  for (const doc of documents.all()) schedule(doc, 0);
+  if (canRefreshCodeLens) void connection.sendRequest(CodeLensRefreshRequest.type);
+}
+
+documents.onDidOpen(({ document }) => {
+  schedule(document, 0);
+  revalidateDependents(document.uri);
+});
 documents.onDidChangeContent(({ document }) => {
-  void connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [] });
+  schedule(document);
+  revalidateDependents(document.uri);
+});
+documents.onDidSave(({ document }) => revalidateDependents(document.uri));
+documents.onDidClose(({ document }) => {
+  clearTimeout(timers.get(document.uri));
+  analyses.delete(document.uri);
+  settingsCache.delete(document.uri);
+  void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+  revalidateDependents(document.uri);
 });
 
-documents.onDidClose(({ document }) => {
-  void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
+connection.onDidChangeConfiguration(({ settings }) => {
+  pushedSettings = settings;
+  refreshAll();
 });
+
+connection.onDidChangeWatchedFiles(({ changes }) => {
+  for (const c of changes) {
+    const path = filePath(c.uri);
+    if (path) diskSiblings.delete(path);
+    revalidateDependents(c.uri);
+  }
+});
+
+async function withAnalysis<T>(uri: string, f: (doc: TextDocument, a: DocumentAnalysis, s: CertopsSettings) => T | Promise<T>, fallback: T): Promise<T> {
+  const doc = documents.get(uri);
+  if (!doc) return fallback;
+  const settings = await settingsFor(uri);
+  return f(doc, analysisOf(doc, settings), settings);
+}
+
+connection.onHover(({ textDocument, position }) =>
+  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: siblingsOf(doc.uri, s), uri: doc.uri }), null),
+);
+connection.onDocumentSymbol(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => documentSymbols(a), []));
+connection.onFoldingRanges(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => foldingRanges(a), []));
+connection.onCodeLens(({ textDocument }) =>
+  withAnalysis(textDocument.uri, (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: siblingsOf(doc.uri, s) }) : []), []),
+);
+connection.onCodeAction(({ textDocument, context }) =>
+  withAnalysis(textDocument.uri, (doc, a) => codeActions(a, doc.getText(), doc.uri, context.diagnostics), []),
+);
+connection.onDocumentLinks(({ textDocument }) => withAnalysis(textDocument.uri, (doc, a) => documentLinks(a, doc.uri), []));
 
 documents.listen(connection);
 connection.listen();

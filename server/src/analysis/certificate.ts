@@ -1,39 +1,189 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { EKU_NAMES, KEY_USAGE_BITS, SIGNATURE_ALGORITHMS } from './oids';
+import { Tlv, bitString, children, content, encoded, expect, integerHex, oid, readTlv, smallInt, time } from './der';
+import { nameAttribute, nameToString } from './names';
+import { describeSpki } from './spki';
+import { CertificateInfo, RAW, SubjectAltName } from './model';
 
-/** What the editor and the CLI show about one certificate. */
-export interface CertificateSummary {
-  subject: string;
-  issuer: string;
-  serialNumber: string;
-  notBefore: Date;
-  notAfter: Date;
-  sha256: string;
-}
+const HASH_OIDS: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
+};
 
-/** Decodes a DER certificate; throws an Error naming the problem when it does not parse. */
-export function summarizeCertificate(der: Uint8Array): CertificateSummary {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(der);
-  } catch (e) {
-    throw new Error(`not a valid X.509 certificate (${(e as Error).message})`, { cause: e });
+/**
+ * Decodes a DER certificate into the data model. `buf` may hold trailing data
+ * (OpenSSL's TRUSTED CERTIFICATE appends trust settings), only the first
+ * element is read. Throws an Error naming the problem when it does not parse.
+ */
+export function parseCertificate(buf: Buffer): CertificateInfo {
+  const root = readTlv(buf, 0);
+  expect(root, 0x30, 'Certificate');
+  const der = encoded(buf, root);
+  const [tbs, sigAlg, sig] = children(buf, root);
+  expect(tbs, 0x30, 'TBSCertificate');
+  expect(sigAlg, 0x30, 'signatureAlgorithm');
+  expect(sig, 0x03, 'signature');
+  const f = children(buf, tbs);
+  let i = 0;
+  let version = 1;
+  if (f[0]?.tag === 0xa0) {
+    version = smallInt(buf, children(buf, f[0])[0]) + 1;
+    i++;
   }
-  return {
-    subject: oneLineName(cert.subject),
-    issuer: oneLineName(cert.issuer),
-    serialNumber: cert.serialNumber.toLowerCase(),
-    notBefore: new Date(cert.validFrom),
-    notAfter: new Date(cert.validTo),
-    sha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(),
+  const serial = expect(f[i++], 0x02, 'serialNumber');
+  i++; // the inner signature algorithm repeats the outer one
+  const issuer = expect(f[i++], 0x30, 'issuer');
+  const validity = children(buf, expect(f[i++], 0x30, 'validity'));
+  const subject = expect(f[i++], 0x30, 'subject');
+  const spki = expect(f[i++], 0x30, 'subjectPublicKeyInfo');
+  const ext = f.slice(i).find((t) => t.tag === 0xa3);
+  const subjectName = encoded(buf, subject);
+  const issuerName = encoded(buf, issuer);
+  const { name: signatureAlgorithm, hash: signatureHash } = signatureAlgorithmOf(buf, sigAlg);
+  const publicKey = describeSpki(buf, spki);
+  const info: CertificateInfo = {
+    version,
+    subject: nameToString(buf, subject),
+    issuer: nameToString(buf, issuer),
+    commonName: nameAttribute(buf, subject, '2.5.4.3'),
+    serialNumber: integerHex(buf, serial),
+    notBefore: time(buf, validity[0]),
+    notAfter: time(buf, validity[1]),
+    sans: [],
+    publicKey,
+    signatureAlgorithm,
+    signatureHash,
+    sha256: createHash('sha256').update(der).digest('hex'),
+    sha1: createHash('sha1').update(der).digest('hex'),
+    spkiSha256: publicKey.spkiSha256,
+    authorityInfoAccess: { ocsp: [], caIssuers: [] },
+    crlDistributionPoints: [],
+    selfIssued: subjectName.equals(issuerName),
+    isCA: false,
+    [RAW]: { der, tbs: encoded(buf, tbs), signature: bitString(buf, sig), subjectName, issuerName, spki: encoded(buf, spki) },
   };
+  if (ext) readExtensions(buf, children(buf, ext)[0], info);
+  info.isCA = info.basicConstraints?.ca === true && (!info.keyUsage || info.keyUsage.includes('keyCertSign'));
+  if (info.version < 3 && info.selfIssued) info.isCA = true; // v1 roots predate basicConstraints
+  return info;
 }
 
-/** Node prints names one attribute per line, most general first; operators read them on one line. */
-function oneLineName(name: string): string {
-  return name.split('\n').filter(Boolean).reverse().join(', ');
+/** Name and hash of an AlgorithmIdentifier used for signatures (RSASSA-PSS reads its parameters). */
+export function signatureAlgorithmOf(buf: Buffer, algId: Tlv): { name: string; hash?: string } {
+  const [algOid, params] = children(buf, algId);
+  const id = oid(buf, algOid);
+  const known = SIGNATURE_ALGORITHMS[id];
+  if (!known) return { name: id };
+  if (known.name !== 'rsassaPss') return known;
+  let hash = 'sha1'; // RFC 4055 default
+  const hashParam = params?.tag === 0x30 ? children(buf, params).find((t) => t.tag === 0xa0) : undefined;
+  if (hashParam) hash = HASH_OIDS[oid(buf, children(buf, children(buf, hashParam)[0])[0])] ?? 'unknown';
+  return { name: `rsassaPss-${hash}`, hash };
 }
 
-/** Whole days from `now` until `date` (negative once it has passed). */
-export function daysUntil(date: Date, now: Date): number {
-  return Math.floor((date.getTime() - now.getTime()) / 86_400_000);
+/** Reads GeneralNames into SAN entries. */
+export function generalNames(buf: Buffer, seq: Tlv): SubjectAltName[] {
+  const out: SubjectAltName[] = [];
+  for (const gn of children(buf, seq)) {
+    switch (gn.tag) {
+      case 0x82:
+        out.push({ type: 'dns', value: buf.toString('latin1', gn.body, gn.end) });
+        break;
+      case 0x81:
+        out.push({ type: 'email', value: buf.toString('latin1', gn.body, gn.end) });
+        break;
+      case 0x86:
+        out.push({ type: 'uri', value: buf.toString('latin1', gn.body, gn.end) });
+        break;
+      case 0x87:
+        out.push({ type: 'ip', value: ipString(content(buf, gn)) });
+        break;
+      case 0xa4:
+        out.push({ type: 'dirName', value: nameToString(buf, children(buf, gn)[0]) });
+        break;
+      default:
+        out.push({ type: 'other', value: encoded(buf, gn).toString('hex') });
+    }
+  }
+  return out;
+}
+
+function readExtensions(buf: Buffer, seq: Tlv, info: CertificateInfo): void {
+  for (const e of children(buf, seq)) {
+    const parts = children(buf, e);
+    const id = oid(buf, parts[0]);
+    const value = parts[parts.length - 1];
+    const inner = readTlv(buf, value.body, value.end);
+    switch (id) {
+      case '2.5.29.17':
+        info.sans = generalNames(buf, inner);
+        break;
+      case '2.5.29.19': {
+        const bc = children(buf, inner);
+        const ca = bc[0]?.tag === 0x01 && buf[bc[0].body] !== 0;
+        const pl = bc.find((t) => t.tag === 0x02);
+        info.basicConstraints = pl ? { ca, pathLen: smallInt(buf, pl) } : { ca };
+        break;
+      }
+      case '2.5.29.15': {
+        const bits = bitString(buf, inner);
+        info.keyUsage = KEY_USAGE_BITS.filter((_, n) => n >> 3 < bits.length && (bits[n >> 3] & (0x80 >> (n & 7))) !== 0);
+        break;
+      }
+      case '2.5.29.37':
+        info.extendedKeyUsage = children(buf, inner).map((t) => EKU_NAMES[oid(buf, t)] ?? oid(buf, t));
+        break;
+      case '2.5.29.14':
+        info.subjectKeyId = content(buf, inner).toString('hex');
+        break;
+      case '2.5.29.35': {
+        const keyId = children(buf, inner).find((t) => t.tag === 0x80);
+        if (keyId) info.authorityKeyId = content(buf, keyId).toString('hex');
+        break;
+      }
+      case '1.3.6.1.5.5.7.1.1':
+        for (const ad of children(buf, inner)) {
+          const [method, location] = children(buf, ad);
+          if (location.tag !== 0x86) continue;
+          const uri = buf.toString('latin1', location.body, location.end);
+          const m = oid(buf, method);
+          if (m === '1.3.6.1.5.5.7.48.1') info.authorityInfoAccess.ocsp.push(uri);
+          else if (m === '1.3.6.1.5.5.7.48.2') info.authorityInfoAccess.caIssuers.push(uri);
+        }
+        break;
+      case '2.5.29.31':
+        collectUris(buf, inner, info.crlDistributionPoints);
+        break;
+    }
+  }
+}
+
+function collectUris(buf: Buffer, t: Tlv, out: string[]): void {
+  if (t.tag === 0x86) out.push(buf.toString('latin1', t.body, t.end));
+  else if (t.tag & 0x20) for (const c of children(buf, t)) collectUris(buf, c, out);
+}
+
+/** Dotted IPv4 or compressed IPv6 text of an address in network order. */
+export function ipString(b: Buffer): string {
+  if (b.length === 4) return Array.from(b).join('.');
+  if (b.length !== 16) return b.toString('hex');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i));
+  let best = -1;
+  let bestLen = 0;
+  for (let s = 0; s < 8; ) {
+    let e = s;
+    while (e < 8 && groups[e] === 0) e++;
+    if (e - s > bestLen && e - s > 1) {
+      best = s;
+      bestLen = e - s;
+    }
+    s = e === s ? s + 1 : e;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }

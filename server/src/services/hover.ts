@@ -1,39 +1,119 @@
-import { daysUntil, summarizeCertificate } from '../analysis/certificate';
-import { PemBlock, Position, Range, scanPem } from '../pem/scanner';
+/** Hover: the public facts of the block under the cursor, as a markdown table. Never private material. */
+import type { Hover } from 'vscode-languageserver';
+import type { AnalyzedBlock, CertificateInfo, DocumentAnalysis, PublicKeyInfo, SubjectAltName } from '../analysis/model';
+import type { Position, Range } from '../pem/scanner';
+import { keyLabel } from '../analysis/spki';
+import { chainPosition } from '../analysis/chain';
+import { pairKeys } from '../analysis/match';
+import { ServiceContext, relativeDays } from './context';
+import { blockRef, blockTitle, certName, certRole } from './describe';
 
-/** A hover as LSP shapes it, without depending on a connection. */
-export interface HoverResult {
-  contents: { kind: 'markdown'; value: string };
-  range: Range;
+/** The block whose range contains `position`, if any. */
+export function blockAt(a: DocumentAnalysis, position: Position): AnalyzedBlock | undefined {
+  return a.blocks.find((b) => contains(b.range, position));
 }
 
-/** The hover for the block under `position`, or null when the position is outside every block. */
-export function hoverAt(text: string, position: Position, now = new Date()): HoverResult | null {
-  const block = scanPem(text).find((b) => contains(b.range, position));
-  if (!block) return null;
-  return { contents: { kind: 'markdown', value: describeBlock(block, now) }, range: block.range };
+/** The hover for the block under `position`, or null outside every block. */
+export function hoverAt(a: DocumentAnalysis, position: Position, context: ServiceContext = {}): Hover | null {
+  const b = blockAt(a, position);
+  if (!b) return null;
+  return { contents: { kind: 'markdown', value: describeBlock(a, b, context) }, range: b.range };
 }
 
-function describeBlock(block: PemBlock, now: Date): string {
-  if (block.problems.length > 0) return `**${block.label}** (malformed)\n\n${block.problems.map((p) => `- ${p}`).join('\n')}`;
-  if (block.label !== 'CERTIFICATE') return `**${block.label}**`;
-  try {
-    const c = summarizeCertificate(block.der);
-    const days = daysUntil(c.notAfter, now);
-    const left = days >= 0 ? `${days} days left` : `expired ${-days} days ago`;
-    return [
-      `**Certificate** ${c.subject}`,
-      '',
-      `| | |`,
-      `|---|---|`,
-      `| Subject | ${c.subject} |`,
-      `| Issuer | ${c.issuer} |`,
-      `| Expires | ${c.notAfter.toISOString()} (${left}) |`,
-      `| SHA-256 | \`${c.sha256}\` |`,
-    ].join('\n');
-  } catch (e) {
-    return `**CERTIFICATE** (cannot be decoded)\n\n${(e as Error).message}`;
+/** The markdown shown for one block. */
+export function describeBlock(a: DocumentAnalysis, b: AnalyzedBlock, context: ServiceContext = {}): string {
+  const now = context.now ?? new Date();
+  const rows: [string, string][] = [];
+  let title = `**${blockTitle(b)}**`;
+  if (b.certificate) {
+    const c = b.certificate;
+    title = `**${capitalise(certRole(a, b))} certificate** ${esc(certName(c))}`;
+    certificateRows(c, now, rows);
+    const pos = chainPosition(a.chain, b.index);
+    const issuer = a.chain.issuerOf.get(b.index);
+    if (pos && pos.total > 1) rows.push(['Chain', `${pos.position} of ${pos.total}${issuer !== undefined ? `, issued by ${blockRef(issuer)}` : c.selfIssued ? ', self-signed' : ''}`]);
+    else if (issuer !== undefined) rows.push(['Issued by', blockRef(issuer)]);
+    const dup = a.chain.duplicates.get(b.index);
+    if (dup !== undefined) rows.push(['Duplicate of', blockRef(dup)]);
+  } else if (b.privateKey) {
+    const k = b.privateKey;
+    rows.push(['Type', keyLabel(k)], ['Format', k.format], ['Encrypted', k.encrypted ? `yes (${k.encryption ?? 'unknown cipher'})` : 'no']);
+    if (k.spkiSha256) rows.push(['Public key SHA-256', code(k.spkiSha256)]);
+    const pairing = pairKeys(a, context.siblings ?? []).find((p) => p.keyBlock === b.index);
+    if (pairing) {
+      const where = pairing.sibling ? `${blockRef(pairing.certBlock)} of ${pairing.sibling.name}` : blockRef(pairing.certBlock);
+      const verdict = pairing.status === 'match' ? 'matches' : pairing.status === 'mismatch' ? '**does not match**' : 'cannot be compared with';
+      rows.push(['Certificate', `${verdict} ${where} (${esc(pairing.certSubject)})`]);
+    }
+  } else if (b.publicKey) {
+    publicKeyRows(b.publicKey, rows);
+    rows.push(['Format', b.publicKey.format]);
+  } else if (b.csr) {
+    const r = b.csr;
+    rows.push(['Subject', esc(r.subject)]);
+    if (r.sans.length) rows.push(['Requested SANs', sans(r.sans)]);
+    publicKeyRows(r.publicKey, rows);
+    rows.push(['Signature', `${r.signatureAlgorithm}, ${r.signatureValid ? 'valid' : '**invalid**'}`]);
+  } else if (b.crl) {
+    const l = b.crl;
+    rows.push(['Issuer', esc(l.issuer)], ['This update', date(l.thisUpdate)]);
+    if (l.nextUpdate) rows.push(['Next update', `${date(l.nextUpdate)} (${relativeDays(l.nextUpdate, now)})`]);
+    rows.push(['Revoked', String(l.revokedCount)], ['Signature algorithm', l.signatureAlgorithm]);
+  } else if (b.pkcs7) {
+    b.pkcs7.certificates.forEach((c, i) => rows.push([`Certificate ${i + 1}`, `${esc(c.subject)}, expires ${date(c.notAfter)} (${relativeDays(c.notAfter, now)})`]));
+    if (b.pkcs7.crlCount) rows.push(['CRLs', String(b.pkcs7.crlCount)]);
+  } else if (b.parameters) {
+    if (b.parameters.curve) rows.push(['Curve', b.parameters.curve]);
+    if (b.parameters.bits) rows.push(['Size', `${b.parameters.bits} bits`]);
   }
+  if (b.headers.length) rows.push(['Headers', b.headers.map(([k, v]) => `${k}: ${esc(v)}`).join('<br>')]);
+  const parts = [title];
+  if (b.problems.length) parts.push(b.problems.map((p) => `- ⚠ ${esc(p)}`).join('\n'));
+  if (rows.length) parts.push(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'));
+  return parts.join('\n\n');
+}
+
+function certificateRows(c: CertificateInfo, now: Date, rows: [string, string][]): void {
+  const expired = c.notAfter.getTime() <= now.getTime();
+  const validity = expired ? `**expired** ${relativeDays(c.notAfter, now)}` : c.notBefore.getTime() > now.getTime() ? `**not valid yet** (starts ${relativeDays(c.notBefore, now)})` : `expires ${relativeDays(c.notAfter, now)}`;
+  rows.push(['Subject', esc(c.subject)], ['Issuer', esc(c.issuer)], ['Serial', code(c.serialNumber)]);
+  rows.push(['Validity', `${date(c.notBefore)} → ${date(c.notAfter)} (${validity})`]);
+  if (c.sans.length) rows.push(['SANs', sans(c.sans)]);
+  publicKeyRows(c.publicKey, rows);
+  rows.push(['Signature', c.signatureAlgorithm]);
+  rows.push(['SHA-256', code(c.sha256)], ['SHA-1', code(c.sha1)], ['SPKI SHA-256 pin', code(Buffer.from(c.spkiSha256, 'hex').toString('base64'))]);
+  if (c.basicConstraints) rows.push(['Basic constraints', `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLen !== undefined ? `, pathlen:${c.basicConstraints.pathLen}` : ''}`]);
+  if (c.keyUsage) rows.push(['Key usage', c.keyUsage.join(', ')]);
+  if (c.extendedKeyUsage) rows.push(['Extended key usage', c.extendedKeyUsage.join(', ')]);
+  if (c.subjectKeyId) rows.push(['Subject key ID', code(c.subjectKeyId)]);
+  if (c.authorityKeyId) rows.push(['Authority key ID', code(c.authorityKeyId)]);
+  if (c.authorityInfoAccess.ocsp.length) rows.push(['OCSP', c.authorityInfoAccess.ocsp.map(esc).join('<br>')]);
+  if (c.authorityInfoAccess.caIssuers.length) rows.push(['CA issuers', c.authorityInfoAccess.caIssuers.map(esc).join('<br>')]);
+  if (c.crlDistributionPoints.length) rows.push(['CRL distribution', c.crlDistributionPoints.map(esc).join('<br>')]);
+}
+
+function publicKeyRows(k: PublicKeyInfo, rows: [string, string][]): void {
+  rows.push(['Public key', keyLabel(k)], ['SPKI SHA-256', code(k.spkiSha256)]);
+}
+
+function sans(list: SubjectAltName[]): string {
+  return list.map((s) => `${s.type.toUpperCase()}:${esc(s.value)}`).join('<br>');
+}
+
+function date(d: Date): string {
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+function code(s: string): string {
+  return `\`${s}\``;
+}
+
+function esc(s: string): string {
+  return s.replace(/[|\\`*_<>[\]]/g, (ch) => '\\' + ch);
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function contains(range: Range, p: Position): boolean {

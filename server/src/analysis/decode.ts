@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { PemBlock } from '../pem/scanner';
+import type { BlockContent, BlockKind } from './model';
+import { parseCertificate } from './certificate';
+import { parsePrivateKey, parsePublicKey } from './keys';
+import { parseCrl, parseCsr, parseParameters, parsePkcs7 } from './objects';
+
+const KINDS: Record<string, BlockKind> = {
+  CERTIFICATE: 'certificate',
+  'X509 CERTIFICATE': 'certificate',
+  'TRUSTED CERTIFICATE': 'certificate',
+  'X509 CRL': 'crl',
+  'CERTIFICATE REQUEST': 'csr',
+  'NEW CERTIFICATE REQUEST': 'csr',
+  'PRIVATE KEY': 'privateKey',
+  'RSA PRIVATE KEY': 'privateKey',
+  'EC PRIVATE KEY': 'privateKey',
+  'DSA PRIVATE KEY': 'privateKey',
+  'ENCRYPTED PRIVATE KEY': 'privateKey',
+  'OPENSSH PRIVATE KEY': 'privateKey',
+  'PUBLIC KEY': 'publicKey',
+  'RSA PUBLIC KEY': 'publicKey',
+  PKCS7: 'pkcs7',
+  CMS: 'pkcs7',
+  'EC PARAMETERS': 'parameters',
+  'DH PARAMETERS': 'parameters',
+  'X9.42 DH PARAMETERS': 'parameters',
+};
+
+/** What a PEM label holds; unknown labels are `unknown`, which is not an error. */
+export function kindOfLabel(label: string): BlockKind {
+  return KINDS[label] ?? 'unknown';
+}
+
+// Decoding is the expensive part of an analysis; an edit usually leaves all
+// but one block untouched, so results are kept per block content.
+const CACHE_LIMIT = 20_000;
+const cache = new Map<string, BlockContent>();
+
+/** Statistics for tests and benchmarks: how many decodes were served from the cache. */
+export const decodeStats = { hits: 0, misses: 0 };
+
+/**
+ * Decodes a block's DER according to its label. Results are cached by the
+ * SHA-1 of label, headers and body, so unchanged blocks are not decoded again;
+ * callers must treat the returned objects as immutable.
+ */
+export function decodeBlock(block: PemBlock): BlockContent {
+  const kind = kindOfLabel(block.label);
+  if (block.der.length === 0 || kind === 'unknown') return { kind, problems: [] };
+  const h = createHash('sha1').update(block.label).update('\0');
+  for (const [k, v] of block.headers) h.update(`${k}:${v}\0`);
+  const key = h.update(block.body).digest('base64');
+  const hit = cache.get(key);
+  if (hit) {
+    decodeStats.hits++;
+    return hit;
+  }
+  decodeStats.misses++;
+  const content = decodeUncached(kind, block);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+  cache.set(key, content);
+  return content;
+}
+
+function decodeUncached(kind: BlockKind, block: PemBlock): BlockContent {
+  try {
+    switch (kind) {
+      case 'certificate':
+        return { kind, problems: [], certificate: parseCertificate(block.der) };
+      case 'privateKey':
+        return { kind, problems: [], privateKey: parsePrivateKey(block.label, block.der, block.headers) };
+      case 'publicKey':
+        return { kind, problems: [], publicKey: parsePublicKey(block.label, block.der) };
+      case 'csr':
+        return { kind, problems: [], csr: parseCsr(block.der) };
+      case 'crl':
+        return { kind, problems: [], crl: parseCrl(block.der) };
+      case 'pkcs7':
+        return { kind, problems: [], pkcs7: parsePkcs7(block.der) };
+      case 'parameters':
+        return { kind, problems: [], parameters: parseParameters(block.label, block.der) };
+      default:
+        return { kind, problems: [] };
+    }
+  } catch (e) {
+    return { kind, problems: [`the content does not parse as ${block.label} (${(e as Error).message})`] };
+  }
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { CURVES, KEY_ALGORITHMS } from './oids';
+import { Tlv, bitString, children, encoded, expect, integerBits, oid, readTlv } from './der';
+import type { PublicKeyInfo } from './model';
+
+/** Hex SHA-256. */
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Facts about a DER SubjectPublicKeyInfo element, read without building a KeyObject. */
+export function describeSpki(buf: Buffer, spki: Tlv): PublicKeyInfo {
+  const [algId, key] = children(buf, expect(spki, 0x30, 'SubjectPublicKeyInfo'));
+  const [algOid, params] = children(buf, expect(algId, 0x30, 'AlgorithmIdentifier'));
+  const id = oid(buf, algOid);
+  const algorithm = KEY_ALGORITHMS[id] ?? id;
+  const info: PublicKeyInfo = { algorithm, spkiSha256: sha256(encoded(buf, spki)) };
+  expect(key, 0x03, 'subjectPublicKey');
+  if (algorithm === 'RSA' || algorithm === 'RSA-PSS') {
+    const bits = bitString(buf, key);
+    const seq = readTlv(bits, 0);
+    const [n] = children(bits, seq);
+    info.bits = integerBits(bits, n);
+  } else if (algorithm === 'EC' && params?.tag === 0x06) {
+    const curveOid = oid(buf, params);
+    info.curve = CURVES[curveOid]?.name ?? curveOid;
+    info.bits = CURVES[curveOid]?.bits;
+  } else if (algorithm === 'Ed25519' || algorithm === 'X25519') info.bits = 256;
+  else if (algorithm === 'Ed448' || algorithm === 'X448') info.bits = 448;
+  else if (algorithm === 'DSA' && params?.tag === 0x30) info.bits = integerBits(buf, children(buf, params)[0]);
+  return info;
+}
+
+/** A one-line description such as `RSA 2048` or `EC P-256`. */
+export function keyLabel(k: { algorithm?: string; type?: string; bits?: number; curve?: string }): string {
+  const alg = k.algorithm ?? k.type ?? 'key';
+  if (k.curve) return `${alg} ${k.curve}`;
+  return k.bits ? `${alg} ${k.bits}` : alg;
+}
+
+/** Whether a key is below the sizes certops accepts (RSA/DSA < 2048, EC < 256). */
+export function isWeakKey(k: { algorithm?: string; type?: string; bits?: number }): boolean {
+  const alg = k.algorithm ?? k.type;
+  if (!k.bits) return false;
+  if (alg === 'RSA' || alg === 'RSA-PSS' || alg === 'DSA') return k.bits < 2048;
+  if (alg === 'EC') return k.bits < 256;
+  return false;
+}

@@ -1,0 +1,174 @@
+/**
+ * The certops diagnostics: one pure function from an analysed document to
+ * LSP diagnostics, each on the range of the block it is about, with a stable
+ * `code` and `data.block` (the block index) for quick fixes.
+ */
+import type { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
+import type { AnalyzedBlock, CertificateInfo, DocumentAnalysis } from '../analysis/model';
+import { isWeakKey, keyLabel } from '../analysis/spki';
+import { pairKeys, pairLeafWithSiblingKey } from '../analysis/match';
+import type { CertopsSettings } from './settings';
+import { ServiceContext, daysUntil, relativeDays } from './context';
+import { blockRef, certName, chainSequence } from './describe';
+
+const ERROR: DiagnosticSeverity = 1;
+const WARNING: DiagnosticSeverity = 2;
+const INFO: DiagnosticSeverity = 3;
+
+/** Every code computeDiagnostics can produce. */
+export const DIAGNOSTIC_CODES = [
+  'pem-malformed',
+  'cert-expired',
+  'cert-not-yet-valid',
+  'cert-expiring',
+  'cert-expiring-critical',
+  'chain-order',
+  'chain-broken',
+  'chain-signature',
+  'chain-issuer-not-ca',
+  'chain-pathlen',
+  'chain-incomplete',
+  'chain-root-included',
+  'chain-expires-before-leaf',
+  'duplicate-certificate',
+  'key-mismatch',
+  'key-encrypted',
+  'key-weak',
+  'signature-weak',
+  'san-missing',
+  'key-permissions',
+  'file-too-large',
+] as const;
+
+/** A certops diagnostic code. */
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
+
+/** What quick fixes need to know about a diagnostic. */
+export interface DiagnosticData {
+  block: number;
+  /** For chain-order: the leaf-first order of block indexes. */
+  order?: number[];
+}
+
+/** All diagnostics for a document, sorted by position. */
+export function computeDiagnostics(analysis: DocumentAnalysis, settings: CertopsSettings, context: ServiceContext = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const now = context.now ?? new Date();
+  const add = (b: AnalyzedBlock, severity: DiagnosticSeverity, code: DiagnosticCode, message: string, extra: Partial<DiagnosticData> = {}) =>
+    out.push({ range: b.range, severity, code, source: 'certops', message, data: { block: b.index, ...extra } satisfies DiagnosticData });
+
+  if (analysis.truncated) {
+    const t = analysis.truncated;
+    out.push({
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      severity: INFO,
+      code: 'file-too-large',
+      source: 'certops',
+      message: `The file is larger than the size limit (${(t.totalBytes / 1048576).toFixed(1)} MiB > ${(t.limitBytes / 1048576).toFixed(1)} MiB, certops.limits.maxFileSizeMB): only the first ${analysis.blocks.length} blocks were analysed.`,
+    });
+  }
+
+  for (const b of analysis.blocks) {
+    for (const p of b.problems) add(b, ERROR, 'pem-malformed', `Malformed ${b.label}: ${p}.`);
+    const c = b.certificate;
+    if (c) certificateChecks(b, c, settings, now, add);
+    const dupOf = analysis.chain.duplicates.get(b.index);
+    if (dupOf !== undefined) add(b, WARNING, 'duplicate-certificate', `This certificate is identical to ${blockRef(dupOf)}.`);
+    const k = b.privateKey;
+    if (k?.encrypted) add(b, INFO, 'key-encrypted', `The private key is encrypted (${k.encryption ?? 'unknown cipher'}); it cannot be matched to a certificate without its passphrase.`);
+    if (k && isWeakKey(k)) add(b, WARNING, 'key-weak', `Weak private key: ${keyLabel(k)} (RSA needs at least 2048 bits, EC at least 256).`);
+    if (b.publicKey && isWeakKey(b.publicKey)) add(b, WARNING, 'key-weak', `Weak public key: ${keyLabel(b.publicKey)}.`);
+    if (b.csr && isWeakKey(b.csr.publicKey)) add(b, WARNING, 'key-weak', `The request's key is weak: ${keyLabel(b.csr.publicKey)}.`);
+  }
+
+  chainChecks(analysis, context, add);
+
+  for (const p of pairKeys(analysis, context.siblings ?? [])) {
+    if (p.status !== 'mismatch') continue;
+    const where = p.sibling ? `${blockRef(p.certBlock)} of ${p.sibling.name}` : blockRef(p.certBlock);
+    add(analysis.blocks[p.keyBlock], ERROR, 'key-mismatch', `This private key does not match the certificate it is paired with (${where}, ${p.certSubject}).`);
+  }
+  const leafPair = pairLeafWithSiblingKey(analysis, context.siblings ?? []);
+  if (leafPair && !leafPair.match) {
+    add(analysis.blocks[leafPair.leaf], ERROR, 'key-mismatch', `The private key in ${leafPair.sibling.name} does not match this certificate.`);
+  }
+
+  if (context.fileMode !== undefined && (context.fileMode & 0o044) !== 0) {
+    const key = analysis.blocks.find((b) => b.kind === 'privateKey');
+    if (key) {
+      const mode = (context.fileMode & 0o777).toString(8).padStart(3, '0');
+      add(key, WARNING, 'key-permissions', `This private key file is readable by ${context.fileMode & 0o004 ? 'everyone' : 'its group'} (mode ${mode}); run chmod 600 on it.`);
+    }
+  }
+  return out.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+}
+
+type Add = (b: AnalyzedBlock, severity: DiagnosticSeverity, code: DiagnosticCode, message: string, extra?: Partial<DiagnosticData>) => void;
+
+function certificateChecks(b: AnalyzedBlock, c: CertificateInfo, settings: CertopsSettings, now: Date, add: Add): void {
+  const days = daysUntil(c.notAfter, now);
+  const when = `${c.notAfter.toISOString().slice(0, 10)}, ${relativeDays(c.notAfter, now)}`;
+  if (c.notAfter.getTime() <= now.getTime()) add(b, ERROR, 'cert-expired', `${certName(c)} expired (${when}).`);
+  else if (c.notBefore.getTime() > now.getTime()) {
+    add(b, ERROR, 'cert-not-yet-valid', `${certName(c)} is not valid yet (from ${c.notBefore.toISOString().slice(0, 10)}, ${relativeDays(c.notBefore, now)}).`);
+  } else if (days < settings.expiry.criticalDays) add(b, ERROR, 'cert-expiring-critical', `${certName(c)} expires ${when} (certops.expiry.criticalDays = ${settings.expiry.criticalDays}).`);
+  else if (days < settings.expiry.warningDays) add(b, WARNING, 'cert-expiring', `${certName(c)} expires ${when} (certops.expiry.warningDays = ${settings.expiry.warningDays}).`);
+  if (isWeakKey(c.publicKey)) add(b, WARNING, 'key-weak', `Weak key: ${keyLabel(c.publicKey)} (RSA needs at least 2048 bits, EC at least 256).`);
+  if (!c.selfIssued && (c.signatureHash === 'sha1' || c.signatureHash === 'md5')) {
+    add(b, WARNING, 'signature-weak', `Weak signature algorithm ${c.signatureAlgorithm}: ${c.signatureHash.toUpperCase()} signatures are rejected by current clients.`);
+  }
+  if (!c.isCA && !c.selfIssued && c.sans.length === 0) {
+    add(b, WARNING, 'san-missing', `${certName(c)} has no subjectAltName; browsers and most TLS clients ignore the CN and will reject it.`);
+  }
+}
+
+function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): void {
+  const { chain, blocks } = a;
+  const cert = (i: number) => blocks[i].certificate as CertificateInfo;
+  if (chain.mode === 'chain') {
+    if (chain.order && chain.links.some((l) => l.status !== 'ok')) {
+      const expected = chain.order.map((i) => i + 1).join(', ');
+      add(blocks[chain.certificates[0]], WARNING, 'chain-order', `The certificates form a chain but not leaf first; servers must send them in the order blocks ${expected}.`, { order: chain.order });
+    } else {
+      for (const l of chain.links) {
+        if (l.status === 'name') add(blocks[l.next], ERROR, 'chain-broken', `${blockRef(l.next)} (${certName(cert(l.next))}) did not issue the certificate before it (${blockRef(l.subject)}, issuer ${cert(l.subject).issuer}).`);
+      }
+    }
+    for (const l of chain.links) {
+      if (l.status === 'signature') add(blocks[l.subject], ERROR, 'chain-signature', `The names link to ${blockRef(l.next)}, but this certificate's signature does not verify with its key.`);
+    }
+  }
+  const seq = chainSequence(a);
+  if (seq.length === 0) return;
+  // Pairs (subject, issuer) that are really linked: by the order, else by neighbours whose names link.
+  const pairs: [number, number][] = chain.order
+    ? chain.order.slice(0, -1).map((s, k) => [s, (chain.order as number[])[k + 1]])
+    : chain.links.filter((l) => l.status !== 'name').map((l) => [l.subject, l.next]);
+  for (const [s, i] of pairs) {
+    const issuer = cert(i);
+    if (!issuer.isCA) {
+      const why = issuer.basicConstraints?.ca ? 'its key usage lacks keyCertSign' : 'it lacks basicConstraints CA:TRUE';
+      add(blocks[i], ERROR, 'chain-issuer-not-ca', `This certificate issues ${blockRef(s)} but may not act as a CA: ${why}.`);
+    }
+  }
+  const leaf = cert(seq[0]);
+  for (let j = 1; j < seq.length; j++) {
+    const c = cert(seq[j]);
+    const pathLen = c.basicConstraints?.pathLen;
+    if (pathLen !== undefined) {
+      const below = seq.slice(1, j).filter((i) => !cert(i).selfIssued).length;
+      if (below > pathLen) add(blocks[seq[j]], ERROR, 'chain-pathlen', `pathLenConstraint ${pathLen} allows ${pathLen} intermediate CA(s) below this one, but the chain has ${below}.`);
+    }
+    if (c.notAfter.getTime() < leaf.notAfter.getTime() && !leaf.selfIssued) {
+      add(blocks[seq[j]], WARNING, 'chain-expires-before-leaf', `This issuer expires ${c.notAfter.toISOString().slice(0, 10)}, before the leaf (${leaf.notAfter.toISOString().slice(0, 10)}); the chain stops working then.`);
+    }
+  }
+  const top = cert(seq[seq.length - 1]);
+  const topBlock = blocks[seq[seq.length - 1]];
+  if (chain.mode === 'chain' && seq.length >= 2 && top.selfIssued && !leaf.isCA && !leaf.selfIssued) {
+    add(topBlock, INFO, 'chain-root-included', 'A self-signed root is included; clients must already trust it, so servers need not send it.');
+  }
+  if (context.trust && !top.selfIssued && !chain.issuerOf.has(topBlock.index) && !context.trust.contains(top) && !context.trust.findIssuer(top)) {
+    add(topBlock, WARNING, 'chain-incomplete', `The issuer of this certificate (${top.issuer}) is neither in this file nor in the trust store; add the intermediate certificate.`);
+  }
+}
