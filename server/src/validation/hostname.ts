@@ -55,6 +55,44 @@ export function parseIp(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * Reads an address the way permissive resolvers do (inet_aton forms such as
+ * `0xC0A80101` or `192.168.001.001`, any IPv6 spelling), so that differently
+ * spelled copies of an address can be recognised.
+ */
+export function parseIpLenient(text: string): Uint8Array | undefined {
+  if (text.includes(':')) return parseIp(text.toLowerCase());
+  const parts = text.split('.');
+  if (parts.length > 4 || parts.some((p) => !/^(0x[0-9a-f]+|[0-9]+)$/i.test(p))) return undefined;
+  const nums = parts.map((p) => (/^0x/i.test(p) ? parseInt(p, 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : parseInt(p, 10)));
+  if (nums.some((n) => Number.isNaN(n))) return undefined;
+  const last = nums.pop() as number;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
+  const out = new Uint8Array(4);
+  nums.forEach((n, i) => (out[i] = n));
+  for (let i = 3, v = last; i >= nums.length; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  return out;
+}
+
+/** Canonical text of an address: dotted quad, or RFC 5952 for IPv6. */
+export function formatIp(b: Uint8Array): string | undefined {
+  if (b.length === 4) return Array.from(b).join('.');
+  if (b.length !== 16) return undefined;
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j > i ? j : i + 1;
+  }
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
 /** Converts a reference host name to its comparison form (A-labels, lowercase, no trailing dot). */
 export function referenceHostname(name: string): string | undefined {
   const n = name.endsWith('.') ? name.slice(0, -1) : name;

@@ -32,7 +32,7 @@ import { Crl, parseCrl } from './crl';
 import { DerError } from './der';
 import { PeerName, matchesHostname } from './hostname';
 import { LIMITS, buildPath, issuedBy } from './path';
-import { EKU_OIDS, leafProblems } from './profile';
+import { EKU_OIDS, commonNameProblems, leafProblems } from './profile';
 
 export { ERROR_CODES } from './codes';
 export type { ErrorCode, ValidationError } from './codes';
@@ -139,6 +139,7 @@ export function validatePath(opts: ValidationOptions): ValidationResult {
   const leafIsAnchor = anchors.some((a) => a.fingerprint === leaf.fingerprint);
   errors.push(...leafProblems(leaf, policy, leafIsAnchor));
   if (opts.peerName) {
+    errors.push(...commonNameProblems(leaf));
     if (!leaf.subjectAltName) errors.push(err(E.HOSTNAME_MISMATCH, 'the leaf has no subjectAltName'));
     else if (!matchesHostname(leaf, opts.peerName)) {
       errors.push(err(E.HOSTNAME_MISMATCH, `${opts.peerName.value} is not among the leaf's subjectAltName entries`));

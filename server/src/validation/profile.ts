@@ -7,7 +7,8 @@
 import { Certificate, EXT, UNDERSTOOD_EXTENSIONS, extension, hasKeyUsage } from './cert';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
 import { constraintsProblem } from './constraints';
-import { nameIsEmpty, namesEqual } from './names';
+import { formatIp, parseIpLenient, referenceHostname } from './hostname';
+import { OID_CN, attributes, nameIsEmpty, namesEqual } from './names';
 import { keyPolicyProblem, publicKey, signatureScheme } from './signature';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
@@ -50,7 +51,8 @@ function commonProblems(c: Certificate, role: Role): ValidationError[] {
   const out: ValidationError[] = [];
   if (c.version !== 3) out.push(err(E.PROFILE_VIOLATION, `version ${c.version} certificate (only v3 is accepted)`));
   const s = c.serial;
-  if (s[0] & 0x80) out.push(err(E.PROFILE_VIOLATION, 'negative serial number'));
+  // Trust anchors are trusted by configuration; old roots (serial 0 and the like) stay usable.
+  if (role === 'anchor') { /* serial profile not enforced */ } else if (s[0] & 0x80) out.push(err(E.PROFILE_VIOLATION, 'negative serial number'));
   else if (s.every((b) => b === 0)) out.push(err(E.PROFILE_VIOLATION, 'zero serial number'));
   else if (s.length - (s[0] === 0 ? 1 : 0) > 20) out.push(err(E.PROFILE_VIOLATION, 'serial number longer than 20 octets'));
   if (!Buffer.from(c.signatureAlg.der).equals(Buffer.from(c.tbsSignatureAlg.der))) {
@@ -105,8 +107,10 @@ export function leafProblems(c: Certificate, opts: PolicyOptions, asAnchor = fal
   const out = commonProblems(c, 'leaf');
   out.push(...validityProblems(c, opts.at));
   if (!c.authorityKeyId && !asAnchor && !isSelfIssued(c)) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
-  if (c.basicConstraints?.ca) out.push(err(E.INVALID_EXTENSION, 'end-entity certificate asserts basicConstraints cA'));
-  if (hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'end-entity certificate asserts keyCertSign'));
+  // RFC 5280 lets a CA certificate be the target of a path, but only a consistent one (§4.2.1.3, §4.2.1.9).
+  const ca = c.basicConstraints?.ca === true;
+  if (ca && c.keyUsage !== undefined && !hasKeyUsage(c, 'keyCertSign')) out.push(err(E.INVALID_EXTENSION, 'basicConstraints cA=TRUE without keyCertSign'));
+  if (!ca && hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'keyCertSign asserted without basicConstraints cA=TRUE'));
   if (c.keyUsage !== undefined) {
     const missing = opts.keyUsage.filter((k) => !hasKeyUsage(c, k as 'digitalSignature'));
     if (missing.length) out.push(err(E.KEY_USAGE, `keyUsage lacks ${missing.join(', ')}`));
@@ -120,7 +124,35 @@ export function leafProblems(c: Certificate, opts: PolicyOptions, asAnchor = fal
   } else if (nameIsEmpty(c.subject)) out.push(err(E.PROFILE_VIOLATION, 'empty subject without subjectAltName'));
   const eku = extension(c, EXT.EKU);
   if (eku?.critical) out.push(err(E.INVALID_EXTENSION, 'extendedKeyUsage must not be critical in an end-entity certificate'));
+  if (c.extKeyUsage?.includes(ANY_EKU)) out.push(err(E.EKU_MISMATCH, 'anyExtendedKeyUsage is forbidden in subscriber certificates'));
   out.push(...ekuProblems(c, opts.eku, true));
+  return out;
+}
+
+/**
+ * CA/B Forum BR 7.1.4.3: a subject CN repeating a subjectAltName entry must
+ * be a character-for-character copy of it (the dNSName as encoded, the
+ * canonical text of the iPAddress). A CN that spells the same host or address
+ * differently (case, U-label, leading zeros, hex, uncompressed IPv6) is
+ * refused, since other software may read it as a different identity. CNs
+ * naming nothing in the SAN are descriptive and left to the SAN-only rule.
+ */
+export function commonNameProblems(c: Certificate): ValidationError[] {
+  const out: ValidationError[] = [];
+  const san = c.subjectAltName ?? [];
+  for (const a of attributes(c.subject, OID_CN)) {
+    const cn = a.text;
+    if (cn === undefined) continue;
+    const ip = parseIpLenient(cn);
+    for (const g of san) {
+      if (g.kind === 'ip' && ip && Buffer.from(ip).equals(Buffer.from(g.value)) && formatIp(g.value) !== cn) {
+        out.push(err(E.PROFILE_VIOLATION, `subject CN "${cn}" spells subjectAltName address ${formatIp(g.value)} differently`));
+      }
+      if (g.kind === 'dns' && g.value !== cn && referenceHostname(cn) === g.value.toLowerCase()) {
+        out.push(err(E.PROFILE_VIOLATION, `subject CN "${cn}" is not a character-for-character copy of dNSName "${g.value}"`));
+      }
+    }
+  }
   return out;
 }
 
@@ -131,10 +163,10 @@ export function caProblems(c: Certificate, role: 'intermediate' | 'anchor', opts
   const bc = extension(c, EXT.BC);
   if (!bc || !c.basicConstraints?.ca) out.push(err(E.ISSUER_NOT_CA, 'issuer lacks basicConstraints cA=TRUE'));
   else if (!bc.critical) out.push(err(E.INVALID_EXTENSION, 'basicConstraints must be critical in a CA certificate'));
-  if (c.keyUsage === undefined) out.push(err(E.KEY_USAGE, 'CA certificate without keyUsage'));
-  else if (!hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'issuer keyUsage lacks keyCertSign'));
+  // RFC 5280 §6.1.4(n) only constrains keyUsage when it is present.
+  if (c.keyUsage !== undefined && !hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'issuer keyUsage lacks keyCertSign'));
   if (!c.subjectKeyId) out.push(err(E.INVALID_EXTENSION, 'CA certificate without subjectKeyIdentifier'));
-  if (!c.authorityKeyId && !isSelfIssued(c)) out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
+  if (!c.authorityKeyId && !isSelfIssued(c) && role !== 'anchor') out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
   if (role === 'anchor' && isSelfIssued(c) && c.authorityKeyId?.keyId && c.subjectKeyId &&
     !Buffer.from(c.authorityKeyId.keyId).equals(Buffer.from(c.subjectKeyId))) {
     out.push(err(E.INVALID_EXTENSION, 'self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier'));
