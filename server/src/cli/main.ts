@@ -1,5 +1,9 @@
-// The `certops` command: argument parsing and exit codes here, the work in the engine modules.
+// The `certops` command: dispatch, exit codes and the one-line error contract; each command lives in its own file.
 import { VERSION } from '../version';
+import { expiryCommand } from './expiry';
+import { CliIo, EXIT } from './io';
+import { matchCommand } from './match';
+import { probeCommand } from './probe';
 
 const HELP = `certops ${VERSION}: inspect, lint, verify and probe TLS certificates
 
@@ -13,27 +17,75 @@ Commands:
   probe HOST:PORT      connect with TLS and show the served chain
   expiry FILE...       fail when a certificate expires soon
 
+Run "certops <command> --help" for a command's options.
+
 Options:
   --json               print one JSON document instead of text
   -h, --help           show this help
   -v, --version        show the version
 
 Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input.
+Colour is used only on a terminal and never when NO_COLOR is set.
 `;
 
+/** A command: parses its own arguments, prints, and returns an exit code. */
+export type Command = { help: string; run: (args: string[], io: CliIo) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  expiry: expiryCommand,
+  match: matchCommand,
+  probe: probeCommand,
+};
+
 /** Runs the CLI and returns its exit code; output goes through the given writers. */
-export async function main(argv: string[], out = (s: string) => process.stdout.write(s), err = (s: string) => process.stderr.write(s)): Promise<number> {
-  const [command] = argv;
+export async function main(argv: string[], out?: (s: string) => void, err?: (s: string) => void, options: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = {
+    out: out ?? ((s) => process.stdout.write(s)),
+    err: err ?? ((s) => process.stderr.write(s)),
+    env: options.env ?? process.env,
+    color: false,
+    now: options.now ?? (() => new Date()),
+    readStdin: options.readStdin ?? readStdin,
+  };
+  // Colour only when writing to a real terminal, and never with NO_COLOR set (https://no-color.org).
+  io.color = options.color ?? (out === undefined && process.stdout.isTTY === true && !io.env.NO_COLOR);
+
+  const [command, ...rest] = argv;
   if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    out(HELP);
-    return command === undefined ? 2 : 0;
+    const topic = command === 'help' && rest[0] ? COMMANDS[rest[0]] : undefined;
+    io.out(topic ? topic.help : HELP);
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '-v' || command === '--version') {
-    out(`${VERSION}\n`);
-    return 0;
+    io.out(`${VERSION}\n`);
+    return EXIT.ok;
   }
-  err(`certops: unknown command "${command}" (see certops --help)\n`);
-  return 2;
+  const cmd = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!cmd) {
+    io.err(`certops: unknown command "${command}" (see certops --help)\n`);
+    return EXIT.usage;
+  }
+  if (rest.includes('-h') || rest.includes('--help')) {
+    io.out(cmd.help);
+    return EXIT.ok;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    // The contract is one line naming the file and the problem, never a stack trace.
+    const message = e instanceof Error ? e.message : String(e);
+    io.err(`certops ${command}: ${message.split('\n')[0]}\n`);
+    return EXIT.usage;
+  }
+}
+
+function readStdin(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.once('end', () => resolve(Buffer.concat(chunks)));
+    process.stdin.once('error', reject);
+  });
 }
 
 if (require.main === module) {

@@ -1,0 +1,177 @@
+// `certops probe HOST:PORT`: what the server serves, decoded, checked, and compared with what was expected.
+import { keyLabel } from '../analysis/spki';
+import { parseTarget, ProbeError, probeTls, ProbeResult } from '../probe';
+import { relativeDays } from '../services/context';
+import { decodeCertificate, loadCertificates } from './blocks';
+import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, readInput, UsageError } from './io';
+import type { Command } from './main';
+import { loadPrivateKey, passphraseFrom } from './match';
+import { loadRoots } from './trust';
+
+const HELP = `Usage: certops probe HOST:PORT [options]
+
+Connects with TLS (like "openssl s_client") and shows the protocol, cipher,
+ALPN, every certificate the server sent (decoded), whether that chain is
+trusted and whether the leaf covers the host name. The chain is shown even
+when it is not trusted. HOST may be a name, an IPv4 address or [IPv6].
+
+Options:
+  --servername NAME     SNI to send and name to check (default: HOST; no SNI for an IP)
+  --ca FILE             trust anchors (repeatable); default $SSL_CERT_FILE or the system store
+  --cert FILE --key FILE  client certificate and key for mutual TLS
+  --passphrase-env VAR  the client key's passphrase is in $VAR
+  --expect-sha256 HEX   the SHA-256 the served leaf must have (colons allowed)
+  --expect-cert FILE    the served leaf must be the first certificate of FILE
+  --alpn LIST           comma-separated ALPN protocols to offer (default h2,http/1.1; "" for none)
+  --at TIME             validate as of TIME (ISO 8601 or @unix-seconds)
+  --timeout S           give up after S seconds (default 10)
+  --no-verify           report trust and host name but do not fail on them
+  --json                one JSON document
+
+Exit 0 when the chain is trusted, the name matches and any expectation holds;
+1 when one of those fails (with --no-verify only the expectation counts);
+2 on bad usage, unreadable files, or when no TLS handshake could be completed.
+Node reports the served chain in issuance order starting at the leaf; served
+certificates that are not part of that path are not shown.
+`;
+
+/** The `probe` command. */
+export const probeCommand: Command = {
+  help: HELP,
+  async run(args, io) {
+    const { values, positionals } = parseCommand('probe', args, {
+      servername: { type: 'string' },
+      ca: { type: 'string', multiple: true },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      'passphrase-env': { type: 'string' },
+      'expect-sha256': { type: 'string' },
+      'expect-cert': { type: 'string' },
+      alpn: { type: 'string' },
+      at: { type: 'string' },
+      timeout: { type: 'string' },
+      'no-verify': { type: 'boolean' },
+    });
+    if (positionals.length !== 1) throw new UsageError('expected one HOST:PORT (see certops probe --help)');
+    let target: { host: string; port: number };
+    try {
+      target = parseTarget(positionals[0]);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+    const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
+    if (!(timeout > 0)) throw new UsageError(`--timeout: expected a positive number of seconds, got "${values.timeout}"`);
+    const expected = expectedSha256(values['expect-sha256'], values['expect-cert']);
+    const roots = loadRoots(values.ca ?? [], io);
+    const client = values.cert !== undefined && values.key !== undefined ? loadClient(values.cert, values.key, io, values['passphrase-env']) : {};
+    let result: ProbeResult;
+    try {
+      result = await probeTls({
+        ...target,
+        ...(values.servername !== undefined ? { servername: values.servername } : {}),
+        ...client,
+        alpn: values.alpn === undefined ? undefined : values.alpn.split(',').filter(Boolean),
+        timeoutMs: timeout * 1000,
+        roots: roots.certificates,
+        at: values.at === undefined ? io.now() : parseTime(values.at),
+      });
+    } catch (e) {
+      if (e instanceof ProbeError) throw new UsageError(e.message);
+      throw e;
+    }
+    const trusted = result.verification?.valid ?? false;
+    const expectation = expected ? { expected: expected.sha256, source: expected.source, matches: expected.sha256 === result.chain[0].sha256 } : null;
+    const ok = (expectation?.matches ?? true) && (values['no-verify'] || (trusted && result.hostname.matches));
+    if (values.json) printJson(io, toJson(result, roots.source, expectation, ok, io.now()));
+    else printText(io, result, roots.source, expectation, ok);
+    return ok ? EXIT.ok : EXIT.failed;
+  },
+};
+
+function expectedSha256(hex: string | undefined, certFile: string | undefined): { sha256: string; source: string } | undefined {
+  if (hex !== undefined && certFile !== undefined) throw new UsageError('use one of --expect-sha256 and --expect-cert');
+  if (certFile !== undefined) return { sha256: loadCertificates(certFile)[0].cert.sha256, source: certFile };
+  if (hex === undefined) return undefined;
+  const normal = hex.replace(/[:\s]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(normal)) throw new UsageError(`--expect-sha256: "${hex}" is not 64 hexadecimal digits`);
+  return { sha256: normal, source: '--expect-sha256' };
+}
+
+function loadClient(certFile: string, keyFile: string, io: CliIo, passphraseEnv: string | undefined): { clientCert: Buffer; clientKey: string } {
+  const clientCert = readInput(certFile);
+  loadCertificates(certFile, clientCert);
+  const key = loadPrivateKey(keyFile, passphraseFrom(io, passphraseEnv), 'pass --passphrase-env VAR with the passphrase in $VAR');
+  // Decrypted once here, so the TLS layer never needs the passphrase; the key stays in memory only.
+  return { clientCert, clientKey: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+type Expectation = { expected: string; source: string; matches: boolean } | null;
+
+function toJson(r: ProbeResult, rootsSource: string, expectation: Expectation, ok: boolean, now: Date) {
+  return {
+    ok,
+    host: r.host,
+    port: r.port,
+    address: r.address,
+    servername: r.servername,
+    protocol: r.protocol,
+    cipher: r.cipher.standardName,
+    alpn: r.alpn,
+    handshakeMs: r.handshakeMs,
+    chain: r.chain.map((c) => {
+      try {
+        return decodeCertificate(c.der);
+      } catch (e) {
+        return { sha256: c.sha256, problems: [(e as Error).message] };
+      }
+    }),
+    verification: r.verification ? { ...r.verification, roots: rootsSource } : null,
+    hostname: r.hostname,
+    expectation,
+    checkedAt: now.toISOString(),
+  };
+}
+
+function printText(io: CliIo, r: ProbeResult, rootsSource: string, expectation: Expectation, ok: boolean): void {
+  const paint = painter(io.color);
+  const now = io.now();
+  const addr = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
+  const lines = [
+    `${paint('bold', addr)}${r.servername ? ` (SNI ${r.servername})` : ' (no SNI)'} via ${r.address}, handshake ${r.handshakeMs} ms`,
+    `  protocol  ${r.protocol}, ${r.cipher.standardName}`,
+    `  ALPN      ${r.alpn ?? 'none'}`,
+    `  chain     ${r.chain.length} certificate${r.chain.length === 1 ? '' : 's'} served`,
+  ];
+  r.chain.forEach((c, i) => {
+    try {
+      const info = decodeCertificate(c.der);
+      const expired = info.notAfter.getTime() <= now.getTime();
+      lines.push(
+        `   ${i} ${paint('bold', info.subject || '(empty subject)')}`,
+        `     issuer   ${info.issuer}`,
+        `     expires  ${info.notAfter.toISOString()} (${expired ? paint('red', `expired ${relativeDays(info.notAfter, now)}`) : relativeDays(info.notAfter, now)})`,
+        ...(info.sans.length ? [`     SANs     ${info.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(', ')}`] : []),
+        `     key      ${keyLabel(info.publicKey)}`,
+        `     sha256   ${c.sha256}`,
+      );
+    } catch (e) {
+      lines.push(`   ${i} ${paint('red', 'undecodable certificate')}: ${(e as Error).message}`, `     sha256   ${c.sha256}`);
+    }
+  });
+  const v = r.verification;
+  if (v) {
+    lines.push(v.valid ? `  trust     ${paint('green', 'trusted')} by ${rootsSource}` : `  trust     ${paint('red', 'NOT TRUSTED')} by ${rootsSource}`);
+    for (const e of v.errors) lines.push(`            ${e.code}: ${e.message}`);
+  }
+  lines.push(`  hostname  ${r.hostname.name} ${r.hostname.matches ? paint('green', 'matches the leaf') : paint('red', 'does NOT match the leaf')}`);
+  if (expectation) {
+    lines.push(
+      expectation.matches
+        ? `  expected  ${paint('green', 'served leaf is the expected one')} (${expectation.source})`
+        : `  expected  ${paint('red', 'served leaf is NOT the expected one')}: expected ${expectation.expected} (${expectation.source})`,
+    );
+  }
+  lines.push(ok ? paint('green', 'ok') : paint('red', 'FAILED'));
+  io.out(`${lines.join('\n')}\n`);
+}
