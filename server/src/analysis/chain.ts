@@ -48,7 +48,9 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
     return result;
   }
   const selfIssued = certificates.filter((i) => cert(i).selfIssued).length;
-  const leaves = certificates.filter((i) => !cert(i).isCA && !cert(i).selfIssued).length;
+  // A certificate that issues another one here is a (misconfigured) issuer, not a second leaf.
+  const issuers = new Set(result.issuerOf.values());
+  const leaves = certificates.filter((i) => !cert(i).isCA && !cert(i).selfIssued && !issuers.has(i)).length;
   const chain = selfIssued <= 1 && (leaves === 1 || (leaves === 0 && nameLinks > 0));
   result.mode = chain ? 'chain' : 'bundle';
   if (!chain) return result;
