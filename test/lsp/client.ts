@@ -185,3 +185,8 @@ export function applyEdits(text: string, action: CodeAction, uri: string): strin
 export function codes(diagnostics: Diagnostic[]): string[] {
   return diagnostics.map((d) => String(d.code)).sort();
 }
+
+/** A diagnostic's message as plain text (LSP 3.18 also allows markup). */
+export function msg(d: Diagnostic): string {
+  return typeof d.message === 'string' ? d.message : d.message.value;
+}
