@@ -68,7 +68,7 @@ describe('diagnostics', () => {
       const text = leaf.pem.replace(/-----END CERTIFICATE-----\n$/, '') + intermediate.pem;
       const d = await open(text);
       assert.equal(only(d, 'pem-malformed').length, 1);
-      assert.match(only(d, 'pem-malformed')[0].message, /missing "-----END CERTIFICATE-----"/);
+      assert.match(msg(only(d, 'pem-malformed')[0]), /missing "-----END CERTIFICATE-----"/);
       assert.equal(only(d, 'pem-malformed')[0].range.start.line, 0);
     });
     it('mismatched END label', async () => {
