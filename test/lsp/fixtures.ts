@@ -4,9 +4,9 @@
  * generated here is committed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const DAY = 86_400_000;
@@ -125,7 +125,9 @@ export class Pki {
   /** Writes a file into the PKI directory and returns its path. */
   write(name: string, content: string | Buffer, mode = 0o600): string {
     const path = join(this.dir, name);
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, content, { mode });
+    chmodSync(path, mode);
     return path;
   }
 

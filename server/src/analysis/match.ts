@@ -41,7 +41,8 @@ export function pairKeys(a: DocumentAnalysis, siblings: SiblingDocument[]): KeyP
     let sibling: SiblingDocument | undefined;
     if (!target) {
       for (const s of siblings) {
-        const found = (spki ? s.analysis.blocks.find((c) => c.certificate?.spkiSha256 === spki) : undefined) ?? leafBlock(s.analysis);
+        // A sibling is paired by its leaf: a key that fits fullchain.pem's intermediate is still the wrong key.
+        const found = leafBlock(s.analysis);
         if (found) {
           target = found;
           sibling = s;
