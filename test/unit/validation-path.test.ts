@@ -9,7 +9,7 @@ import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
 const HOST = 'www.example.test';
 const sha = (c: Issued) => createHash('sha256').update(c.der).digest('hex');
 
-function run(o: { leaf: Issued; roots: Issued[]; ints?: Issued[] } & Partial<ValidationOptions>) {
+function run(o: { leaf: Issued; roots: Issued[]; ints?: Issued[] } & Partial<Omit<ValidationOptions, 'leaf' | 'roots' | 'intermediates'>>) {
   return validatePath({
     ...o,
     leaf: o.leaf.pem,

@@ -56,21 +56,28 @@ export function parseIp(text: string): Uint8Array | undefined {
 }
 
 /**
- * Reads an address the way permissive resolvers do (inet_aton forms such as
- * `0xC0A80101` or `192.168.001.001`, any IPv6 spelling), so that differently
- * spelled copies of an address can be recognised.
+ * Every address a permissive reader could take `text` for: inet_aton forms
+ * (`0xC0A80101`, octal `010`), decimal with leading zeros, any IPv6 spelling.
+ * Used to recognise differently spelled copies of an address.
  */
-export function parseIpLenient(text: string): Uint8Array | undefined {
-  if (text.includes(':')) return parseIp(text.toLowerCase());
+export function parseIpLenient(text: string): Uint8Array[] {
+  if (text.includes(':')) {
+    const v6 = parseIp(text.toLowerCase());
+    return v6 ? [v6] : [];
+  }
   const parts = text.split('.');
-  if (parts.length > 4 || parts.some((p) => !/^(0x[0-9a-f]+|[0-9]+)$/i.test(p))) return undefined;
-  const nums = parts.map((p) => (/^0x/i.test(p) ? parseInt(p, 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : parseInt(p, 10)));
-  if (nums.some((n) => Number.isNaN(n))) return undefined;
-  const last = nums.pop() as number;
-  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return undefined;
-  const out = new Uint8Array(4);
-  nums.forEach((n, i) => (out[i] = n));
-  for (let i = 3, v = last; i >= nums.length; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+  if (parts.length > 4 || parts.some((p) => !/^(0x[0-9a-f]+|[0-9]+)$/i.test(p))) return [];
+  const out: Uint8Array[] = [];
+  for (const octalZeros of [true, false]) {
+    const nums = parts.map((p) => (/^0x/i.test(p) ? parseInt(p, 16) : octalZeros && p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : parseInt(p, 10)));
+    if (nums.some((n) => Number.isNaN(n))) continue;
+    const last = nums.pop() as number;
+    if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) continue;
+    const ip = new Uint8Array(4);
+    nums.forEach((n, i) => (ip[i] = n));
+    for (let i = 3, v = last; i >= nums.length; i--, v = Math.floor(v / 256)) ip[i] = v % 256;
+    out.push(ip);
+  }
   return out;
 }
 

@@ -143,9 +143,9 @@ export function commonNameProblems(c: Certificate): ValidationError[] {
   for (const a of attributes(c.subject, OID_CN)) {
     const cn = a.text;
     if (cn === undefined) continue;
-    const ip = parseIpLenient(cn);
+    const ips = parseIpLenient(cn);
     for (const g of san) {
-      if (g.kind === 'ip' && ip && Buffer.from(ip).equals(Buffer.from(g.value)) && formatIp(g.value) !== cn) {
+      if (g.kind === 'ip' && ips.some((ip) => Buffer.from(ip).equals(Buffer.from(g.value))) && formatIp(g.value) !== cn) {
         out.push(err(E.PROFILE_VIOLATION, `subject CN "${cn}" spells subjectAltName address ${formatIp(g.value)} differently`));
       }
       if (g.kind === 'dns' && g.value !== cn && referenceHostname(cn) === g.value.toLowerCase()) {
