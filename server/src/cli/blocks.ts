@@ -20,6 +20,8 @@ export interface FoundCertificate {
   block: AnalyzedBlock;
   cert: CertificateInfo;
   der: Buffer;
+  /** "FILE:LINE" (1-based) for PEM, "FILE" for DER. */
+  location: string;
 }
 
 // The order matters: a certificate also parses as some other SEQUENCEs, so the most common kinds come first.
@@ -75,7 +77,7 @@ export function loadCertificates(path: string, bytes?: Buffer): FoundCertificate
   for (const block of file.analysis.blocks) {
     if (block.kind !== 'certificate') continue;
     if (!block.certificate) throw new UsageError(`${where(file, block)}: ${block.problems[0] ?? 'not a valid certificate'}`);
-    found.push({ block, cert: block.certificate, der: block.certificate[RAW].der });
+    found.push({ block, cert: block.certificate, der: block.certificate[RAW].der, location: where(file, block) });
   }
   if (found.length === 0) throw new UsageError(`${path}: no certificate in the file`);
   return found;

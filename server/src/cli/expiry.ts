@@ -26,10 +26,10 @@ export const expiryCommand: Command = {
     // Read everything first, so an unreadable file fails the run before anything is printed.
     const files = positionals.map((path) => ({ path, certs: loadCertificates(path) }));
     const rows = files.flatMap(({ path, certs }) =>
-      certs.map(({ block, cert }) => {
+      certs.map(({ block, cert, location }) => {
         const notAfter = cert.notAfter.getTime();
         const status = notAfter <= now.getTime() ? 'expired' : notAfter <= deadline ? 'expiring' : 'ok';
-        return { file: path, range: block.range, subject: cert.subject, sha256: cert.sha256, notAfter: cert.notAfter.toISOString(), daysLeft: daysUntil(cert.notAfter, now), status };
+        return { file: path, location, range: block.range, subject: cert.subject, sha256: cert.sha256, notAfter: cert.notAfter.toISOString(), daysLeft: daysUntil(cert.notAfter, now), status };
       }),
     );
     const ok = rows.every((r) => r.status === 'ok');
@@ -40,10 +40,11 @@ export const expiryCommand: Command = {
       for (const r of rows) {
         const label = r.status === 'ok' ? paint('green', 'ok      ') : r.status === 'expiring' ? paint('yellow', 'EXPIRING') : paint('red', 'EXPIRED ');
         const left = r.daysLeft >= 0 ? `${r.daysLeft} days left` : `expired ${-r.daysLeft} days ago`;
-        io.out(`${r.file}:${r.range.start.line + 1}  ${label}  ${r.notAfter} (${left})  ${r.subject}\n`);
+        io.out(`${r.location}  ${label}  ${r.notAfter} (${left})  ${r.subject}\n`);
       }
       const bad = rows.filter((r) => r.status !== 'ok').length;
-      io.out(bad === 0 ? `${rows.length} certificates, none expires within ${within} days\n` : `${bad} of ${rows.length} certificates expired or expire within ${within} days\n`);
+      const total = `${rows.length} certificate${rows.length === 1 ? '' : 's'}`;
+      io.out(bad === 0 ? `${total}, none expires within ${within} days\n` : `${bad} of ${total} expired or expire within ${within} days\n`);
     }
     return ok ? EXIT.ok : EXIT.failed;
   },

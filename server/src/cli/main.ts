@@ -1,9 +1,12 @@
 // The `certops` command: dispatch, exit codes and the one-line error contract; each command lives in its own file.
 import { VERSION } from '../version';
 import { expiryCommand } from './expiry';
+import { inspectCommand } from './inspect';
+import { lintCommand } from './lint';
 import { CliIo, EXIT } from './io';
 import { matchCommand } from './match';
 import { probeCommand } from './probe';
+import { verifyCommand } from './verify';
 
 const HELP = `certops ${VERSION}: inspect, lint, verify and probe TLS certificates
 
@@ -32,9 +35,12 @@ Colour is used only on a terminal and never when NO_COLOR is set.
 export type Command = { help: string; run: (args: string[], io: CliIo) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
-  expiry: expiryCommand,
+  inspect: inspectCommand,
+  lint: lintCommand,
+  verify: verifyCommand,
   match: matchCommand,
   probe: probeCommand,
+  expiry: expiryCommand,
 };
 
 /** Runs the CLI and returns its exit code; output goes through the given writers. */
