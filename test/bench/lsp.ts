@@ -135,8 +135,9 @@ async function main(): Promise<void> {
   try {
     const h0 = process.hrtime.bigint();
     const d = await l.open('file:///bench/huge.pem', huge);
-    const limitNote = d.find((x) => /limit|large/i.test(x.message));
-    console.log(`limit   ${(huge.length / 1e6).toFixed(1)} MB file: diagnostics in ${fmt(ms(h0))}${limitNote ? `, "${limitNote.code}: ${limitNote.message}"` : ', no size-limit diagnostic'}`);
+    const text = (x: (typeof d)[number]) => (typeof x.message === 'string' ? x.message : x.message.value);
+    const limitNote = d.find((x) => /limit|large/i.test(text(x)));
+    console.log(`limit   ${(huge.length / 1e6).toFixed(1)} MB file: diagnostics in ${fmt(ms(h0))}${limitNote ? `, "${limitNote.code}: ${text(limitNote)}"` : ', no size-limit diagnostic'}`);
   } catch (e) {
     console.log(`limit   ${(huge.length / 1e6).toFixed(1)} MB file: FAILED (${(e as Error).message.split(';')[0]})`);
     process.exitCode = 1;
