@@ -170,3 +170,30 @@ describe('validation: path building and RFC 5280 checks', () => {
     assert.equal(pki.opensslVerify({ leaf, roots: [root], intermediates: [int], host: HOST }).ok, true);
   });
 });
+
+describe('validation: work bounds on hostile inputs', () => {
+  it('gives up quickly on a mesh of mutually cross-signed CAs that never reaches a root', () => {
+    const pki = new Pki();
+    try {
+      const root = pki.issue('mesh-root', { subject: '/CN=Mesh Root', ext: ROOT_EXT });
+      // Six keys under one subject, every key certified by every other: all are self-issued, so only loop and work limits stop the search.
+      const seeds = Array.from({ length: 6 }, (_, i) => pki.issue(`mesh-seed-${i}`, { subject: '/CN=Mesh CA', ext: ROOT_EXT }));
+      const mesh: Issued[] = [];
+      for (const subjectKey of seeds) {
+        for (const signer of seeds) {
+          if (signer !== subjectKey) mesh.push(pki.issue(`mesh-${mesh.length}`, { subject: '/CN=Mesh CA', issuer: signer, ext: CA_EXT, keyOf: subjectKey }));
+        }
+      }
+      const leaf = pki.issue('mesh-leaf', { subject: `/CN=${HOST}`, issuer: seeds[0], ext: leafExt(`DNS:${HOST}`) });
+      const t0 = performance.now();
+      const r = run({ leaf, roots: [root], ints: mesh });
+      const ms = performance.now() - t0;
+      assert.equal(r.valid, false);
+      assert.ok(ms < 1000, `took ${ms} ms`);
+      assert.deepEqual(codes(r), ['work-limit-exceeded']);
+      assert.equal(pki.opensslVerify({ leaf, roots: [root], intermediates: mesh, host: HOST }).ok, false);
+    } finally {
+      pki.dispose();
+    }
+  });
+});

@@ -191,10 +191,9 @@ export function parseCertificate(der: Uint8Array): Certificate {
   const spkiAlg = parseAlgorithm(sr.next(TAG.SEQUENCE));
   readBitString(sr.next(TAG.BIT_STRING));
   sr.end();
-  if (r.optional(0x81) || r.optional(0x82)) {
-    if (version < 2) throw new DerError('unique identifiers need version 2 or 3');
-  }
-  r.optional(0x82);
+  const issuerUid = r.optional(0x81);
+  const subjectUid = r.optional(0x82);
+  if ((issuerUid || subjectUid) && version < 2) throw new DerError('unique identifiers need version 2 or 3');
   const extensions: Extension[] = [];
   const et = r.optional(0xa3);
   r.end();

@@ -91,6 +91,17 @@ function dnsMayMatch(name: string, c: string): boolean {
   return dot > 0 && c.slice(dot + 1) === base;
 }
 
+/** RFC 5321 Mailbox: a dot-atom or quoted local part, one unquoted '@', a host name. */
+function isMailbox(addr: string): boolean {
+  const at = addr.lastIndexOf('@');
+  if (at <= 0) return false;
+  const local = addr.slice(0, at);
+  const host = addr.slice(at + 1).toLowerCase();
+  const dotAtom = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+  const quoted = /^"([\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"$/;
+  return (dotAtom.test(local) || quoted.test(local)) && host !== '' && DNS_CONSTRAINT.test(host);
+}
+
 function emailMatches(addr: string, c: string): boolean {
   const at = addr.lastIndexOf('@');
   const local = addr.slice(0, at);
@@ -138,8 +149,7 @@ function compare(name: GeneralName, st: GeneralSubtree, excluded: boolean): Verd
       if (name.value.length !== 4 && name.value.length !== 16) return 'unknown';
       return ipMatches(name.value, c.value as Uint8Array) ? 'match' : 'nomatch';
     case 'email': {
-      const at = name.value.lastIndexOf('@');
-      if (at <= 0 || at === name.value.length - 1) return 'unknown';
+      if (!isMailbox(name.value)) return 'unknown';
       return emailMatches(name.value, c.value as string) ? 'match' : 'nomatch';
     }
     case 'uri': {

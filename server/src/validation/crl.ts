@@ -6,7 +6,7 @@
  */
 import { AlgorithmIdentifier, Certificate, hasKeyUsage, parseAlgorithm } from './cert';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
-import { BitString, DerError, Reader, TAG, children, parseOne, raw, readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime, value } from './der';
+import { BitString, DerError, Reader, TAG, Tlv, children, parseOne, raw, readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime, value } from './der';
 import { Name, namesEqual, parseName } from './names';
 import { verifySignature } from './signature';
 
@@ -28,7 +28,7 @@ export interface Crl {
   readonly extensions: readonly { oid: string; critical: boolean }[];
 }
 
-function readExtensions(t: { tag: number } & Parameters<typeof children>[0]): { oid: string; critical: boolean }[] {
+function readExtensions(t: Tlv): { oid: string; critical: boolean }[] {
   return children(t).map((e) => {
     const r = new Reader(e);
     const oid = readOid(r.next(TAG.OID));

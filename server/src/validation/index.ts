@@ -29,7 +29,6 @@ import { createHash } from 'node:crypto';
 import { Certificate, parseCertificate, toDer } from './cert';
 import { ERROR_CODES as E, ErrorCode, ValidationError, err } from './codes';
 import { Crl, parseCrl } from './crl';
-import { DerError } from './der';
 import { PeerName, matchesHostname } from './hostname';
 import { LIMITS, buildPath, issuedBy } from './path';
 import { EKU_OIDS, commonNameProblems, leafProblems } from './profile';
@@ -82,9 +81,8 @@ function tryLoad(inputs: readonly (Uint8Array | string)[]): Certificate[] {
   for (const i of inputs) {
     try {
       out.push(loadCertificate(i));
-    } catch (e) {
+    } catch {
       // An unparseable extra certificate must not break paths that do not need it.
-      if (!(e instanceof DerError)) throw e;
     }
   }
   return out;
@@ -117,9 +115,9 @@ export function validatePath(opts: ValidationOptions): ValidationResult {
   try {
     leaf = parseCertificate(leafDer);
   } catch (e) {
-    if (!(e instanceof DerError)) throw e;
+    // Any failure to decode, not only DerError, means the input is not a usable certificate.
     const fp = createHash('sha256').update(leafDer).digest('hex');
-    return { valid: false, chain: [fp], errors: [err(E.MALFORMED, `leaf: ${e.message}`)] };
+    return { valid: false, chain: [fp], errors: [err(E.MALFORMED, `leaf: ${(e as Error).message}`)] };
   }
   const crls: Crl[] = [];
   const errors: ValidationError[] = [];
@@ -127,8 +125,7 @@ export function validatePath(opts: ValidationOptions): ValidationResult {
     try {
       crls.push(parseCrl(toDer(c, 'X509 CRL')));
     } catch (e) {
-      if (!(e instanceof DerError)) throw e;
-      errors.push(err(E.CRL_INVALID, `unparseable CRL: ${e.message}`));
+      errors.push(err(E.CRL_INVALID, `unparseable CRL: ${(e as Error).message}`));
     }
   }
   const at = Math.floor((opts.at ?? new Date()).getTime() / 1000);
