@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  ERROR_CODES, basicConstraints, isSelfIssued, issued, loadCertificate, validatePath,
+  ERROR_CODES, basicConstraints, certificateProblems, isSelfIssued, issued, loadCertificate, validatePath,
 } from '../../server/src/validation';
 import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
 
@@ -127,6 +127,9 @@ describe('validation: usages, extensions, algorithms and revocation', () => {
     assert.equal(isSelfIssued(ic), false);
     assert.deepEqual(basicConstraints(ic), { ca: true, pathLen: undefined });
     assert.deepEqual(basicConstraints(lc), { ca: false, pathLen: undefined });
+    assert.deepEqual(certificateProblems(ic, 'intermediate'), []);
+    assert.deepEqual(certificateProblems(lc, 'intermediate').map((e) => e.code), ['issuer-not-ca', 'key-usage']);
+    assert.deepEqual(certificateProblems(lc, 'leaf', { at: new Date(pki.now + 90 * 86400_000) }).map((e) => e.code), ['expired']);
     const all = Object.values(ERROR_CODES);
     for (const c of ['signature-invalid', 'expired', 'not-yet-valid', 'issuer-not-ca', 'path-length-exceeded', 'key-usage', 'eku-mismatch',
       'name-constraint-violation', 'unknown-critical-extension', 'hostname-mismatch', 'no-path', 'untrusted', 'revoked', 'malformed', 'depth-exceeded']) {

@@ -31,7 +31,7 @@ import { ERROR_CODES as E, ErrorCode, ValidationError, err } from './codes';
 import { Crl, parseCrl } from './crl';
 import { PeerName, matchesHostname } from './hostname';
 import { LIMITS, buildPath, issuedBy } from './path';
-import { EKU_OIDS, commonNameProblems, leafProblems } from './profile';
+import { EKU_OIDS, Role, caProblems, commonNameProblems, leafProblems } from './profile';
 
 export { ERROR_CODES } from './codes';
 export type { ErrorCode, ValidationError } from './codes';
@@ -40,6 +40,7 @@ export { parseCertificate, toDer, hasKeyUsage, KU_BITS } from './cert';
 export { matchesHostname, parseIp, isValidDnsName } from './hostname';
 export type { PeerName } from './hostname';
 export { isSelfIssued, basicConstraints, isCa, EKU_OIDS } from './profile';
+export type { Role } from './profile';
 export { LIMITS } from './path';
 export { DerError } from './der';
 
@@ -101,6 +102,20 @@ export function issued(issuer: Certificate, subject: Certificate): { code: Error
   const why = issuedBy(issuer, subject);
   if (!why) return undefined;
   return err(why === 'issuer name does not match' ? E.NO_PATH : E.SIGNATURE_INVALID, why);
+}
+
+/**
+ * The problems of one certificate in a given role, without any path context:
+ * the same profile checks validatePath applies (validity, extensions, keys,
+ * basicConstraints/keyUsage for issuers), for file-order chain diagnostics.
+ */
+export function certificateProblems(cert: Certificate, role: Role, opts: { at?: Date | null; extendedKeyUsage?: string[] } = {}): ValidationError[] {
+  const policy = {
+    at: Math.floor((opts.at ?? new Date()).getTime() / 1000),
+    eku: (opts.extendedKeyUsage ?? []).map((n) => EKU_OIDS[n] ?? n),
+    keyUsage: [],
+  };
+  return role === 'leaf' ? leafProblems(cert, policy) : caProblems(cert, role, policy);
 }
 
 /** Validates the leaf against the roots per RFC 5280 §6 and the Web PKI profile. */
