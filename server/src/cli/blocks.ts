@@ -25,7 +25,7 @@ export interface FoundCertificate {
 }
 
 // The order matters: a certificate also parses as some other SEQUENCEs, so the most common kinds come first.
-const DER_LABELS = ['CERTIFICATE', 'PRIVATE KEY', 'CERTIFICATE REQUEST', 'X509 CRL', 'PUBLIC KEY', 'PKCS7'];
+const DER_LABELS = ['CERTIFICATE', 'PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'CERTIFICATE REQUEST', 'X509 CRL', 'PUBLIC KEY', 'PKCS7'];
 
 /** The PEM text of DER bytes. */
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {

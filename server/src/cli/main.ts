@@ -94,7 +94,8 @@ function readStdin(): Promise<Buffer> {
   });
 }
 
-if (require.main === module) {
+// Test bundles inline this module into the test file, which is then the main module too: run only as the CLI.
+if (require.main === module && !/\.test\.[cm]?js$/.test(__filename)) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

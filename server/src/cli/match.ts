@@ -9,13 +9,15 @@ const HELP = `Usage: certops match CERT KEY [--passphrase-env VAR] [--json]
 
 Exit 0 when the private key in KEY belongs to the certificate in CERT, 1 when
 it does not. CERT may hold a chain: its first certificate is the one checked.
-KEY may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC) PEM, or PKCS#8 DER; RSA, EC,
+KEY may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC), in PEM or DER; RSA, EC,
 Ed25519 and Ed448 keys are supported. An encrypted key needs its passphrase
 in an environment variable named by --passphrase-env (never on the command
 line, where other users can read it).
 
 Only public-key fingerprints (SHA-256 of the SubjectPublicKeyInfo) are printed.
 `;
+
+const DER_TYPES: Record<string, 'pkcs1' | 'sec1' | 'pkcs8'> = { 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' };
 
 /** Loads the first private key of `path`; usage errors for encrypted keys without passphrase and for unsupported formats. */
 export function loadPrivateKey(path: string, passphrase: string | undefined, passphraseHint: string): KeyObject {
@@ -29,7 +31,7 @@ export function loadPrivateKey(path: string, passphrase: string | undefined, pas
   const encrypted = block.privateKey.encrypted;
   if (encrypted && passphrase === undefined) throw new UsageError(`${at}: the private key is encrypted; ${passphraseHint}`);
   try {
-    if (file.text === null) return createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+    if (file.text === null) return createPrivateKey({ key: bytes, format: 'der', type: DER_TYPES[block.label] ?? 'pkcs8' });
     // The block's own text keeps the RFC 1421 headers (Proc-Type, DEK-Info) that legacy encryption needs.
     const pem = file.text.slice(block.offsets.start, block.offsets.end);
     return createPrivateKey({ key: pem, format: 'pem', passphrase: passphrase ?? '' });
