@@ -94,6 +94,7 @@ export class Pki {
         `serial = ${join(this.dir, 'serial')}`,
         'policy = policy_any',
         'unique_subject = no',
+        'default_md = sha256',
         'email_in_dn = no',
         '[policy_any]',
         'commonName = supplied',

@@ -35,6 +35,7 @@ export function describeSpki(buf: Buffer, spki: Tlv): PublicKeyInfo {
 export function keyLabel(k: { algorithm?: string; type?: string; bits?: number; curve?: string }): string {
   const alg = k.algorithm ?? k.type ?? 'key';
   if (k.curve) return `${alg} ${k.curve}`;
+  if (/^(Ed|X)(25519|448)$/.test(alg)) return alg;
   return k.bits ? `${alg} ${k.bits}` : alg;
 }
 
