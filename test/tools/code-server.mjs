@@ -20,6 +20,10 @@ function run(cmd, args, opts) {
   if (r.status !== 0) throw new Error(`\`${cmd} ${args.join(' ')}\` failed with ${r.status ?? r.signal}`);
 }
 
+function withoutNpmEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
+
 /** Node 24 and code-server, cached in .vscode-test/ (ignored by git); about 2 minutes the first time. */
 export function ensureCodeServer() {
   ensureDebianPackages(VSCODE_PACKAGES);
@@ -36,7 +40,9 @@ export function ensureCodeServer() {
     const nodeBin = join(NODE24_DIR, 'package', 'bin');
     run('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', CODE_SERVER_DIR,
       `--nodedir=${join(NODE24_DIR, 'package')}`, `code-server@${CODE_SERVER_VERSION}`], {
-      env: { ...process.env, PATH: `${nodeBin}:${process.env.PATH}`, npm_config_nodedir: join(NODE24_DIR, 'package') },
+      // Settings an outer `npm test` exports (npm_config_user_agent names Node 20) would make
+      // code-server's install script refuse to run; start from a clean npm environment.
+      env: { ...withoutNpmEnv(), PATH: `${nodeBin}:${process.env.PATH}`, npm_config_nodedir: join(NODE24_DIR, 'package') },
     });
     if (!existsSync(CODE_SERVER_ENTRY)) throw new Error(`code-server installed but ${CODE_SERVER_ENTRY} is missing`);
   }
