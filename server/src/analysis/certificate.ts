@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { EKU_NAMES, KEY_USAGE_BITS, SIGNATURE_ALGORITHMS } from './oids';
 import { Tlv, bitString, children, content, encoded, expect, integerHex, oid, readTlv, smallInt, time } from './der';
 import { nameAttribute, nameToString } from './names';
@@ -56,8 +56,8 @@ export function parseCertificate(buf: Buffer): CertificateInfo {
     publicKey,
     signatureAlgorithm,
     signatureHash,
-    sha256: createHash('sha256').update(der).digest('hex'),
-    sha1: createHash('sha1').update(der).digest('hex'),
+    sha256: hash('sha256', der, 'hex'),
+    sha1: hash('sha1', der, 'hex'),
     spkiSha256: publicKey.spkiSha256,
     authorityInfoAccess: { ocsp: [], caIssuers: [] },
     crlDistributionPoints: [],

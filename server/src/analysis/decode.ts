@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PemBlock } from '../pem/scanner';
 import type { BlockContent, BlockKind } from './model';
 import { parseCertificate } from './certificate';
@@ -41,16 +40,15 @@ const cache = new Map<string, BlockContent>();
 export const decodeStats = { hits: 0, misses: 0 };
 
 /**
- * Decodes a block's DER according to its label. Results are cached by the
- * SHA-1 of label, headers and body, so unchanged blocks are not decoded again;
+ * Decodes a block's DER according to its label. Results are cached by
+ * label, headers and base64 body, so unchanged blocks are not decoded again;
  * callers must treat the returned objects as immutable.
  */
 export function decodeBlock(block: PemBlock): BlockContent {
   const kind = kindOfLabel(block.label);
   if (block.der.length === 0 || kind === 'unknown') return { kind, problems: [] };
-  const h = createHash('sha1').update(block.label).update('\0');
-  for (const [k, v] of block.headers) h.update(`${k}:${v}\0`);
-  const key = h.update(block.body).digest('base64');
+  // The base64 itself is the key: hashing it would cost more than the Map's own string hashing.
+  const key = block.headers.length ? `${block.label}\0${block.headers.join('\0')}\0${block.body}` : `${block.label}\0${block.body}`;
   const hit = cache.get(key);
   if (hit) {
     decodeStats.hits++;

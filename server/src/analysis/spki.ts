@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CURVES, KEY_ALGORITHMS } from './oids';
 import { Tlv, bitString, children, encoded, expect, integerBits, oid, readTlv } from './der';
 import type { PublicKeyInfo } from './model';
 
 /** Hex SHA-256. */
 export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** Facts about a DER SubjectPublicKeyInfo element, read without building a KeyObject. */

@@ -42,9 +42,10 @@ export interface PemBlock {
   problems: string[];
 }
 
-const BEGIN = /^(\s*)-----BEGIN ([^\r\n]*?)-----\s*$/;
-const END = /^\s*-----END ([^\r\n]*?)-----\s*$/;
+const BEGIN_LINE = /^(\s*)-----BEGIN ([^\r\n]*?)-----\s*$/;
+const END_LINE = /^\s*-----END ([^\r\n]*?)-----\s*$/;
 const HEADER = /^\s*([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/;
+const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64_LINE = /^[A-Za-z0-9+/=]*$/;
 const ANNOTATION = /^\s*(Bag Attributes|Key Attributes|<No Attributes>|subject=|issuer=|localKeyID:|friendlyName:|[0-9.]+:|X509v3 |Microsoft |[A-Za-z ]+: <)/;
 const EMPTY = Buffer.alloc(0);
@@ -67,80 +68,172 @@ export function splitLines(text: string): Line[] {
   return lines;
 }
 
+/**
+ * Walks the text line by line without materialising every line: a
+ * 10,000-certificate bundle has 300,000 body lines, and only BEGIN/END lines
+ * and the lines around them need to become strings.
+ */
+class Cursor {
+  line = 0;
+  /** Offset of the start of `line`. */
+  offset = 0;
+  constructor(private readonly text: string) {}
+
+  /** End of the current line (before its line break). */
+  lineEnd(from = this.offset): number {
+    const t = this.text;
+    for (let i = from; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 10 || c === 13) return i;
+    }
+    return t.length;
+  }
+
+  /** Moves to the start of the next line; false at the end of the text. */
+  next(): boolean {
+    const e = this.lineEnd();
+    if (e >= this.text.length) return false;
+    this.offset = e + (this.text.charCodeAt(e) === 13 && this.text.charCodeAt(e + 1) === 10 ? 2 : 1);
+    this.line++;
+    return true;
+  }
+
+  /** Moves forward to the line containing `offset`. */
+  advanceTo(offset: number): void {
+    for (;;) {
+      const e = this.lineEnd();
+      if (offset <= e || !this.next()) return;
+    }
+  }
+
+  current(): string {
+    return this.text.slice(this.offset, this.lineEnd());
+  }
+}
+
 /** Scans `text` for PEM blocks; never throws. A leading BOM is ignored. */
 export function scanPem(text: string): PemBlock[] {
-  const lines = splitLines(text);
-  if (lines[0].text.charCodeAt(0) === 0xfeff) {
-    lines[0] = { text: ' ' + lines[0].text.slice(1), offset: lines[0].offset };
-  }
+  if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
   const blocks: PemBlock[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const first = lines[i].text;
-    // Cheap test first: a 10,000-certificate bundle has 300,000 body lines.
-    if (first.indexOf('-----BEGIN') < 0) continue;
-    const begin = BEGIN.exec(first);
-    if (!begin) continue;
+  const cur = new Cursor(text);
+  let prevEndLine = -1;
+  for (let search = 0; ; ) {
+    const at = text.indexOf('-----BEGIN', search);
+    if (at < 0) break;
+    cur.advanceTo(at);
+    const beginText = cur.current();
+    const begin = BEGIN_LINE.exec(beginText);
+    if (!begin) {
+      search = at + 10;
+      continue;
+    }
     const label = begin[2].trim();
-    const startLine = i;
+    const startLine = cur.line;
+    const startOffset = cur.offset;
     const startChar = begin[1].length;
     const headers: [string, string][] = [];
     const problems: string[] = [];
-    const chunks: string[] = [];
+    const bodyStart = cur.next() ? cur.offset : text.length;
+    let bodyEnd: number;
     let endLine = -1;
-    let inHeaders = true;
-    let badLine = -1;
-    for (i = i + 1; i < lines.length; i++) {
-      const line = lines[i].text;
-      if (line.indexOf('-----') >= 0) {
-        const end = END.exec(line);
-        if (end) {
-          if (end[1].trim() !== label) problems.push(`END label "${end[1].trim()}" does not match BEGIN label "${label}"`);
-          endLine = i;
-          break;
-        }
-        if (BEGIN.test(line)) {
-          i--;
-          break;
-        }
+    let lastLine: number;
+    let lastLineOffset: number;
+    // The END, unless another BEGIN comes first (then END is missing).
+    const endAt = text.indexOf('-----END', bodyStart);
+    const nextBegin = text.indexOf('-----BEGIN', bodyStart);
+    if (endAt >= 0 && (nextBegin < 0 || endAt < nextBegin)) {
+      const lineStart = lastLineStart(text, endAt);
+      const beforeMarker = text.slice(lineStart, endAt);
+      cur.advanceTo(endAt);
+      const end = /^\s*$/.test(beforeMarker) ? END_LINE.exec(cur.current()) : null;
+      if (end) {
+        if (end[1].trim() !== label) problems.push(`END label "${end[1].trim()}" does not match BEGIN label "${label}"`);
+        endLine = cur.line;
+        bodyEnd = cur.offset;
+      } else {
+        bodyEnd = lineStart;
       }
-      if (inHeaders && line.indexOf(':') >= 0) {
-        const header = HEADER.exec(line);
-        if (header) {
-          headers.push([header[1], header[2].trim()]);
-          continue;
-        }
-      }
-      inHeaders = false;
-      const chunk = line.replace(/\s+/g, '');
-      if (badLine < 0 && !BASE64_LINE.test(chunk)) badLine = i;
-      chunks.push(chunk);
+      lastLine = cur.line;
+      lastLineOffset = cur.offset;
+    } else {
+      bodyEnd = nextBegin >= 0 ? lastLineStart(text, nextBegin) : text.length;
+      cur.advanceTo(Math.max(bodyStart, bodyEnd - 1));
+      lastLine = cur.line;
+      lastLineOffset = cur.offset;
     }
     if (endLine < 0) {
       problems.push(`missing "-----END ${label}-----"`);
-      i = Math.min(i, lines.length - 1);
+      // Without an END, trailing blank lines do not belong to the block.
+      const trimmed = text.slice(startOffset, bodyEnd).trimEnd();
+      const tail = new Cursor(text);
+      tail.line = startLine;
+      tail.offset = startOffset;
+      tail.advanceTo(startOffset + trimmed.length);
+      lastLine = tail.line;
+      lastLineOffset = tail.offset;
     }
-    let lastLine = endLine >= 0 ? endLine : i;
-    // Without an END, trailing blank lines do not belong to the block.
-    while (endLine < 0 && lastLine > startLine && lines[lastLine].text.trim() === '') lastLine--;
-    const body = chunks.join('');
-    if (badLine >= 0) problems.push(`line ${badLine + 1} is not base64`);
-    else if (body.length === 0) problems.push('the block has no base64 body');
-    else if (/=[^=]/.test(body) || body.length % 4 === 1) problems.push('the base64 body is truncated or malformed');
-    const der = badLine < 0 && body.length > 0 ? Buffer.from(body, 'base64') : EMPTY;
-    const endText = lines[lastLine].text;
-    const endChar = endText.length - (endText.length - endText.trimEnd().length);
+    let raw = bodyStart < bodyEnd ? text.slice(bodyStart, bodyEnd) : '';
+    // RFC 1421 headers sit before the base64 and contain ':', which base64 never does.
+    if (raw.indexOf(':') >= 0) {
+      const lines = raw.split(/\r\n|\r|\n/);
+      let k = 0;
+      for (; k < lines.length; k++) {
+        const h = HEADER.exec(lines[k]);
+        if (!h) break;
+        headers.push([h[1], h[2].trim()]);
+      }
+      raw = lines.slice(k).join('\n');
+    }
+    const body = raw.replace(/\s+/g, '');
+    let valid = BASE64_BODY.test(body);
+    if (!valid) {
+      const rawLines = raw.split(/\r\n|\r|\n/);
+      const bad = rawLines.findIndex((l) => !BASE64_LINE.test(l.replace(/\s+/g, '')));
+      if (bad >= 0) problems.push(`line ${startLine + 1 + headers.length + bad + 1} is not base64`);
+      else problems.push('the base64 body is truncated or malformed');
+    } else if (body.length === 0) {
+      problems.push('the block has no base64 body');
+      valid = false;
+    } else if (body.length % 4 === 1) {
+      problems.push('the base64 body is truncated or malformed');
+    }
+    const der = valid ? Buffer.from(body, 'base64') : EMPTY;
+    const endText = text.slice(lastLineOffset, new Cursor(text).lineEnd(lastLineOffset));
+    const endChar = endText.trimEnd().length;
     let attachedStartLine = startLine;
-    while (attachedStartLine > 0 && ANNOTATION.test(lines[attachedStartLine - 1].text)) attachedStartLine--;
+    if (startLine > 0 && startLine - 1 > prevEndLine) {
+      // Annotation lines directly above; walk back from the BEGIN line.
+      let o = startOffset;
+      for (let l = startLine - 1; l > prevEndLine; l--) {
+        const lineEnd = o - (o >= 2 && text.charCodeAt(o - 2) === 13 && text.charCodeAt(o - 1) === 10 ? 2 : 1);
+        const ls = lastLineStart(text, lineEnd);
+        if (!ANNOTATION.test(text.slice(ls, lineEnd))) break;
+        attachedStartLine = l;
+        o = ls;
+      }
+    }
     blocks.push({
       label,
       range: { start: { line: startLine, character: startChar }, end: { line: lastLine, character: endChar } },
-      offsets: { start: lines[startLine].offset + startChar, end: lines[lastLine].offset + endChar },
+      offsets: { start: startOffset + startChar, end: lastLineOffset + endChar },
       attachedStartLine,
       headers,
       body,
       der,
       problems,
     });
+    prevEndLine = lastLine;
+    search = Math.max(lastLineOffset + endChar, at + 10);
+    if (cur.line < lastLine) cur.advanceTo(lastLineOffset);
   }
   return blocks;
+}
+
+/** Offset of the start of the line containing `offset`. */
+function lastLineStart(text: string, offset: number): number {
+  for (let i = offset - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i + 1;
+  }
+  return 0;
 }

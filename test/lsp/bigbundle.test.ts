@@ -1,0 +1,56 @@
+// A 10,000-certificate bundle must get diagnostics in at most 2 s with at most 300 MB resident memory.
+import { after, before, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { LspClient } from './client';
+import { Pki } from './fixtures';
+
+let pki: Pki;
+let lsp: LspClient;
+
+before(async () => {
+  pki = new Pki();
+  lsp = await LspClient.start({});
+});
+
+after(async () => {
+  await lsp.stop();
+  pki.dispose();
+});
+
+/** 10,000 distinct certificates: one generated leaf with its serial number rewritten (signatures are not checked in a bundle). */
+function bundle(count: number): string {
+  const ca = pki.issue('big-ca', { cn: 'Big CA', ca: true });
+  const leaf = pki.issue('big-leaf', { cn: 'big.example.com', issuer: ca, notAfterDays: 400 });
+  const der = Buffer.from(leaf.pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  // Certificate and TBSCertificate headers are 4 bytes each (0x30 0x82 len len), then the 5-byte version.
+  assert.equal(der[13], 0x02, 'serial INTEGER where expected');
+  const len = der[14];
+  const parts: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const copy = Buffer.from(der);
+    copy.writeUIntBE(0x0100 + k, 15 + len - 2, 2);
+    copy[15] = Math.min(copy[15], 0x7f) || 0x01;
+    parts.push(`-----BEGIN CERTIFICATE-----\n${copy.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`);
+  }
+  return parts.join('');
+}
+
+function rssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+it('10,000 certificates: diagnostics within 2 s and under 300 MB', async () => {
+  const text = bundle(10_000);
+  const uri = pki.uri(pki.write('big-bundle.txt', text));
+  const t0 = performance.now();
+  const diags = await lsp.open(uri, text);
+  const ms = performance.now() - t0;
+  const peak = rssMB(lsp.process.pid!);
+  console.log(`# 10k bundle (${(text.length / 1048576).toFixed(1)} MiB): diagnostics in ${ms.toFixed(0)} ms, server peak RSS ${peak.toFixed(0)} MB`);
+  assert.equal(diags.filter((d) => d.code === 'pem-malformed').length, 0);
+  assert.equal((await lsp.symbols(uri)).length, 10_000);
+  assert.ok(ms <= 2000, `${ms.toFixed(0)} ms`);
+  assert.ok(peak <= 300, `${peak.toFixed(0)} MB`);
+});
