@@ -220,18 +220,14 @@ describe('real-world PEM', () => {
   });
 });
 
-describe('speed', () => {
-  it('the system CA bundle gets diagnostics quickly, and re-analysis after an edit reuses decoded blocks', async () => {
+describe('the system CA bundle', () => {
+  // Speed is measured by `npm run bench`; here only the result and the re-analysis after an edit are checked.
+  it('gets diagnostics without pem-malformed, and again after an edit', async () => {
     const text = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
     const uri = uriFor(text, 'ca-certificates.crt');
-    const t0 = performance.now();
     const diags = await lsp.open(uri, text);
-    const cold = performance.now() - t0;
     assert.ok(!codes(diags).includes('pem-malformed'));
-    const t1 = performance.now();
-    await lsp.edit(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, '# edited\n');
-    const warm = performance.now() - t1;
-    assert.ok(cold < 1500, `cold ${cold.toFixed(0)} ms`);
-    assert.ok(warm < 1000, `after edit ${warm.toFixed(0)} ms (includes the 150 ms typing delay)`);
+    const after = await lsp.edit(uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, '# edited\n');
+    assert.deepEqual(codes(after), codes(diags));
   });
 });

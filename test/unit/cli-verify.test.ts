@@ -155,12 +155,10 @@ describe('verify --batch', () => {
 
   test('the real binary validates 200 chains from a pipe in one process', () => {
     const input = Array.from({ length: 200 }, (_, i) => line(i)).join('\n') + '\n';
-    const started = Date.now();
     const r = spawnSync(process.execPath, [resolve('dist/cli.js'), 'verify', '--batch', '-'], { input, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     assert.equal(out.length, 200);
     assert.ok(out.every((o, i) => o.id === i && o.valid === true));
-    assert.ok(Date.now() - started < 20_000);
   });
 });

