@@ -130,7 +130,8 @@ async function main(): Promise<void> {
   await s.stop();
 
   // beyond the size limit: one information diagnostic, never a hang.
-  const huge = big + big + big;
+  // Past the default certops.limits.maxFileSizeMB (32).
+  const huge = big.repeat(Math.ceil((33 * 1024 * 1024) / big.length));
   const l = await LspClient.start();
   try {
     const h0 = process.hrtime.bigint();
