@@ -62,7 +62,7 @@ describe('dispatch', () => {
 
   test('unknown commands, unknown options and missing values are usage errors', async () => {
     assertUsage(await run(['frobnicate']), /unknown command "frobnicate"/);
-    assertUsage(await run(['inspect', '--bogus', chainPem]), /inspect: Unknown option '--bogus'/);
+    assertUsage(await run(['inspect', '--bogus', chainPem]), /^certops inspect: Unknown option '--bogus' \(see certops inspect --help\)\n$/);
     assertUsage(await run(['expiry', chainPem, '--within']), /--within <value>' argument missing/);
     assertUsage(await run(['expiry', chainPem, '--within', 'soon']), /--within: expected a whole number/);
     assertUsage(await run(['inspect']), /expected at least one FILE/);

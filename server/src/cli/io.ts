@@ -34,7 +34,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     return { values: r.values, positionals: r.positionals };
   } catch (e) {
     const message = (e as Error).message.split('. ')[0].replace(/\.$/, '');
-    throw new UsageError(`${command}: ${message} (see certops --help)`);
+    throw new UsageError(`${message} (see certops ${command} --help)`);
   }
 }
 

@@ -98,7 +98,13 @@ export function probeTls(opts: ProbeOptions): Promise<ProbeResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      if (error) socket.destroy();
+      else {
+        // A graceful close flushes our last handshake messages (the client certificate and Finished in
+        // TLS 1.3), so a mutual-TLS server completes the handshake instead of logging a hang-up.
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }
       if (error) reject(error);
       else resolve(result as ProbeResult);
     };
