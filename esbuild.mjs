@@ -46,7 +46,7 @@ const bundles = [
   { ...common, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' },
   {
     ...common,
-    entryPoints: { cli: 'server/src/cli/main.ts' },
+    entryPoints: { cli: 'server/src/cli/bin.ts' },
     outdir: 'dist',
     banner: { js: '#!/usr/bin/env node' },
   },

@@ -93,16 +93,3 @@ function readStdin(): Promise<Buffer> {
     process.stdin.once('error', reject);
   });
 }
-
-// Test bundles inline this module into the test file, which is then the main module too: run only as the CLI.
-if (require.main === module && !/\.test\.[cm]?js$/.test(__filename)) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`certops: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = 2;
-    },
-  );
-}
