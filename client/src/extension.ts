@@ -21,7 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Certop
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ language: 'pem' }],
+    documentSelector: [{ language: 'pem' }, ...['yaml', 'json', 'jsonc', 'dotenv', 'plaintext'].flatMap((language) => ['file', 'untitled'].map((scheme) => ({ scheme, language })))],
     outputChannel: log,
     synchronize: { configurationSection: 'certops' },
   };

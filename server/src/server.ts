@@ -25,6 +25,7 @@ import { hoverAt } from './services/hover';
 import { documentSymbols, foldingRanges } from './services/symbols';
 import { codeLenses } from './services/codelens';
 import { codeActions } from './services/codeactions';
+import { editableDiagnostics, embeddedRegions, EMBEDDED_LANGUAGES } from './embedded';
 import { documentLinks } from './services/links';
 import type { ServiceContext } from './services/context';
 import { VERSION } from './version';
@@ -43,7 +44,7 @@ let canRefreshCodeLens = false;
 let pushedSettings: unknown;
 
 const settingsCache = new Map<string, Promise<CertopsSettings>>();
-const analyses = new Map<string, { version: number; maxBytes: number; analysis: DocumentAnalysis }>();
+const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; analysis: DocumentAnalysis }>();
 const diskSiblings = new Map<string, { stamp: string; analysis: DocumentAnalysis }>();
 const timers = new Map<string, NodeJS.Timeout>();
 
@@ -86,10 +87,14 @@ function settingsFor(uri: string): Promise<CertopsSettings> {
 
 function analysisOf(doc: TextDocument, settings: CertopsSettings): DocumentAnalysis {
   const maxBytes = Math.round(settings.limits.maxFileSizeMB * 1048576);
+  const embedded = settings.embedded.enabled;
   const cached = analyses.get(doc.uri);
-  if (cached && cached.version === doc.version && cached.maxBytes === maxBytes) return cached.analysis;
-  const analysis = analyzeDocument(doc.getText(), { maxBytes });
-  analyses.set(doc.uri, { version: doc.version, maxBytes, analysis });
+  if (cached && cached.version === doc.version && cached.maxBytes === maxBytes && cached.embedded === embedded) return cached.analysis;
+  // YAML, JSON, .env and plain-text documents are certops' business only while embedded PEM is enabled.
+  const host = EMBEDDED_LANGUAGES.includes(doc.languageId);
+  const text = host && !embedded ? '' : doc.getText();
+  const analysis = analyzeDocument(text, { maxBytes, regions: host ? embeddedRegions(text, doc.languageId, { maxBytes }) : undefined });
+  analyses.set(doc.uri, { version: doc.version, maxBytes, embedded, analysis });
   return analysis;
 }
 
@@ -233,7 +238,11 @@ connection.onCodeLens(({ textDocument }) =>
   withAnalysis(textDocument.uri, (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: siblingsOf(doc.uri, s) }) : []), []),
 );
 connection.onCodeAction(({ textDocument, context }) =>
-  withAnalysis(textDocument.uri, (doc, a) => codeActions(a, doc.getText(), doc.uri, context.diagnostics), []),
+  withAnalysis(textDocument.uri, (doc, a) => {
+    // Line edits inside a quoted or encoded value would break the file around it.
+    const fixable = EMBEDDED_LANGUAGES.includes(doc.languageId) ? editableDiagnostics(a, doc.getText(), context.diagnostics) : context.diagnostics;
+    return codeActions(a, doc.getText(), doc.uri, fixable);
+  }, []),
 );
 connection.onDocumentLinks(({ textDocument }) => withAnalysis(textDocument.uri, (doc, a) => documentLinks(a, doc.uri), []));
 

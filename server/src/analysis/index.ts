@@ -22,6 +22,12 @@ export interface TextRegion {
   line: number;
   character: number;
   offset: number;
+  /**
+   * For text that does not stand line for line in the document (an unescaped
+   * JSON string, a decoded base64 value): the document position of an offset
+   * in `text`, used instead of `line` / `character` / `offset`.
+   */
+  locate?: (offset: number) => { line: number; character: number; offset: number };
 }
 
 /** Options of analyzeDocument. */
@@ -43,8 +49,13 @@ export function analyzeDocument(text: string, opts: AnalyzeOptions = {}): Docume
     scanned = lastEnd < 0 ? '' : text.slice(0, eol < 0 ? text.length : eol + 1);
     truncated = { limitBytes: opts.maxBytes, totalBytes: text.length, analysedBytes: scanned.length };
   }
-  const found: PemBlock[] = scanPem(scanned);
-  for (const region of opts.regions ?? []) found.push(...scanPem(region.text).map((b) => shift(b, region)));
+  let found: PemBlock[] = scanPem(scanned);
+  // A region's blocks replace what the plain scan saw of the same text through its quotes or indentation.
+  if (opts.regions?.length) {
+    const spans = opts.regions.map(spanOf).sort((a, b) => a[0] - b[0]);
+    found = found.filter((b) => !inSpans(b.offsets.start, spans));
+  }
+  for (const region of opts.regions ?? []) for (const b of scanPem(region.text)) found.push(shift(b, region));
   if (opts.regions?.length) found.sort((a, b) => a.offsets.start - b.offsets.start);
   const blocks: AnalyzedBlock[] = found.map((b, index) => {
     const content = decodeBlock(b);
@@ -62,7 +73,29 @@ export function analyzeDocument(text: string, opts: AnalyzeOptions = {}): Docume
   return { blocks, chain: analyzeChain(blocks), truncated };
 }
 
+function spanOf(r: TextRegion): [number, number] {
+  return r.locate ? [r.locate(0).offset, r.locate(r.text.length).offset] : [r.offset, r.offset + r.text.length];
+}
+
+/** Whether `offset` lies in one of `spans` (sorted by start, not overlapping). */
+function inSpans(offset: number, spans: [number, number][]): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (spans[mid][0] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return offset >= spans[lo][0] && offset < spans[lo][1];
+}
+
 function shift(b: PemBlock, r: TextRegion): PemBlock {
+  if (r.locate) {
+    const start = r.locate(b.offsets.start);
+    const end = r.locate(b.offsets.end);
+    const range = { start: { line: start.line, character: start.character }, end: { line: end.line, character: end.character } };
+    return { ...b, range, offsets: { start: start.offset, end: end.offset }, attachedStartLine: start.line };
+  }
   const pos = (p: { line: number; character: number }) => ({ line: p.line + r.line, character: p.line === 0 ? p.character + r.character : p.character });
   return {
     ...b,
