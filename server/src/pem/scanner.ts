@@ -117,6 +117,7 @@ export function scanPem(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
   const cur = new Cursor(text);
   let prevEndLine = -1;
+  let nextEnd = -2;
   for (let search = 0; ; ) {
     const at = text.indexOf('-----BEGIN', search);
     if (at < 0) break;
@@ -124,7 +125,8 @@ export function scanPem(text: string): PemBlock[] {
     const beginText = cur.current();
     const begin = BEGIN_LINE.exec(beginText);
     if (!begin) {
-      search = at + 10;
+      // BEGIN_LINE spans the whole line, so no other marker on it can match; retrying each is quadratic on a long line.
+      search = Math.max(cur.lineEnd(), at + 10);
       continue;
     }
     const label = begin[2].trim();
@@ -139,7 +141,9 @@ export function scanPem(text: string): PemBlock[] {
     let lastLine: number;
     let lastLineOffset: number;
     // The END, unless another BEGIN comes first (then END is missing).
-    const endAt = text.indexOf('-----END', bodyStart);
+    // Remembered between blocks (bodyStart only grows): thousands of BEGINs without END would each rescan the rest of the text.
+    if (nextEnd === -2 || (nextEnd >= 0 && nextEnd < bodyStart)) nextEnd = text.indexOf('-----END', bodyStart);
+    const endAt = nextEnd;
     const nextBegin = text.indexOf('-----BEGIN', bodyStart);
     if (endAt >= 0 && (nextBegin < 0 || endAt < nextBegin)) {
       const lineStart = lastLineStart(text, endAt);
