@@ -16,7 +16,7 @@ function ext(cwd, name, lines) {
 /**
  * Writes a small PKI into `dir`: a root CA, an intermediate, a server leaf
  * (`api.pem`, its key `api-key.pem`, the chain `fullchain.pem`), a leaf that
- * expires in 3 days and its key, a chain in the wrong order, and the root.
+ * expires in 3 days and its key (also as a Kubernetes Secret), a chain in the wrong order, and the root.
  * Returns a manifest of what each file holds, which tests read to know what to expect.
  */
 export function makeSampleWorkspace(dir) {
@@ -53,6 +53,10 @@ export function makeSampleWorkspace(dir) {
   writeFileSync(join(dir, 'soon.key'), read('soon.key'), { mode: 0o600 });
   writeFileSync(join(dir, 'wrong-order.pem'), read('int.crt') + read('api.crt'));
   writeFileSync(join(dir, 'root-ca.crt'), read('root.crt'));
+  // PEM where Kubernetes keeps it: base64 in a Secret's data.
+  const b64 = (f) => Buffer.from(read(f)).toString('base64');
+  writeFileSync(join(dir, 'tls-secret.yaml'), ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: soon-tls', 'type: kubernetes.io/tls', 'data:',
+    `  tls.crt: ${b64('soon.crt')}`, `  tls.key: ${b64('soon.key')}`, ''].join('\n'), { mode: 0o600 });
   rmSync(work, { recursive: true, force: true });
 
   const manifest = {
@@ -61,6 +65,7 @@ export function makeSampleWorkspace(dir) {
     'fullchain.pem': { blocks: 2 },
     'wrong-order.pem': { blocks: 2 },
     'root-ca.crt': { subjectCN: 'Cert Ops Sample Root' },
+    'tls-secret.yaml': { certificateLine: 6, subjectCN: 'soon.example.test', expiresInDays: 3 },
   };
   writeFileSync(join(dir, '.certops-sample.json'), JSON.stringify(manifest, null, 2));
   return manifest;

@@ -58,3 +58,17 @@ describe('the language server in a real VS Code', () => {
     await waitForDiagnostics(uri, (d) => !codesOf(d).includes('cert-expiring'));
   });
 });
+
+describe('PEM embedded in other files, in a real VS Code', () => {
+  it('puts the expiry error and the hover on the tls.crt value of a Kubernetes Secret', async () => {
+    const { manifest } = sampleFolder();
+    const expected = manifest['tls-secret.yaml'] as { certificateLine: number; subjectCN: string };
+    const editor = await openSample('tls-secret.yaml');
+    assert.equal(editor.document.languageId, 'yaml');
+    const diags = await waitForDiagnostics(editor.document.uri, (d) => codesOf(d).includes('cert-expiring-critical'));
+    const d = diags.find((x) => codesOf([x])[0] === 'cert-expiring-critical')!;
+    assert.equal(d.range.start.line, expected.certificateLine);
+    const text = await hoverText(editor.document.uri, new vscode.Position(expected.certificateLine, 20));
+    assert.match(text, new RegExp(`CN=${expected.subjectCN.replace(/\./g, '\\.')}`));
+  });
+});
