@@ -32,7 +32,6 @@ import { VERSION } from './version';
 
 // Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
 const SIBLING_MAX_BYTES = 1 << 20;
-const CHANGE_DELAY_MS = 150;
 
 // createConnection picks IPC, stdio (--stdio) or a socket from the command line.
 const connection = createConnection(ProposedFeatures.all);
@@ -46,7 +45,12 @@ let pushedSettings: unknown;
 const settingsCache = new Map<string, Promise<CertopsSettings>>();
 const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; analysis: DocumentAnalysis }>();
 const diskSiblings = new Map<string, { stamp: string; analysis: DocumentAnalysis }>();
-const timers = new Map<string, NodeJS.Timeout>();
+// Documents waiting for analysis, and those whose validation is in flight.
+const pending = new Set<string>();
+const running = new Set<string>();
+// Bumped by every request for analysis, so a burst of queued changes is seen as one.
+let scheduleSeq = 0;
+let settling: NodeJS.Immediate | undefined;
 
 connection.onInitialize(({ capabilities }) => {
   canPullConfiguration = capabilities.workspace?.configuration === true;
@@ -163,16 +167,41 @@ async function validate(doc: TextDocument): Promise<void> {
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
-function schedule(doc: TextDocument, delay = CHANGE_DELAY_MS): void {
-  clearTimeout(timers.get(doc.uri));
-  timers.set(
-    doc.uri,
-    setTimeout(() => {
-      timers.delete(doc.uri);
-      const current = documents.get(doc.uri);
-      if (current) validate(current).catch((e) => connection.console.error(`certops: validation failed: ${(e as Error).message}`));
-    }, delay),
-  );
+/**
+ * Analyses as soon as the editor stops sending changes, with no fixed wait.
+ * vscode-jsonrpc handles one queued message per event-loop turn, so a burst
+ * of changes (typing, or messages that piled up during a long analysis) is
+ * spread over several turns: the analysis starts only after a whole turn
+ * passed without a new request, and then sees the latest version only.
+ */
+function schedule(doc: TextDocument): void {
+  pending.add(doc.uri);
+  scheduleSeq++;
+  if (!settling) settling = setImmediate(settle, -1);
+}
+
+function settle(seenSeq: number): void {
+  settling = undefined;
+  if (seenSeq !== scheduleSeq) {
+    settling = setImmediate(settle, scheduleSeq);
+    return;
+  }
+  // One document per turn, so requests (hovers) interleave with a workspace-wide refresh.
+  const uri = [...pending].find((u) => !running.has(u));
+  if (uri === undefined) return;
+  pending.delete(uri);
+  const doc = documents.get(uri);
+  if (doc) {
+    running.add(uri);
+    validate(doc)
+      .catch((e) => connection.console.error(`certops: validation failed: ${(e as Error).message}`))
+      .finally(() => {
+        running.delete(uri);
+        // Changes that arrived while this one was in flight.
+        if (pending.size > 0 && !settling) settling = setImmediate(settle, scheduleSeq);
+      });
+  }
+  if ([...pending].some((u) => !running.has(u)) && !settling) settling = setImmediate(settle, scheduleSeq);
 }
 
 /** Re-checks open documents that pair with `uri` (its siblings by name). */
@@ -182,27 +211,25 @@ function revalidateDependents(uri: string): void {
   for (const other of documents.all()) {
     if (other.uri === uri) continue;
     const p = filePath(other.uri);
-    if (p && dirname(p) === dirname(path) && siblingNames(basename(p))?.candidates.includes(basename(path))) schedule(other, 0);
+    if (p && dirname(p) === dirname(path) && siblingNames(basename(p))?.candidates.includes(basename(path))) schedule(other);
   }
 }
 
 function refreshAll(): void {
   settingsCache.clear();
-  for (const doc of documents.all()) schedule(doc, 0);
+  for (const doc of documents.all()) schedule(doc);
   if (canRefreshCodeLens) void connection.sendRequest(CodeLensRefreshRequest.type);
 }
 
-documents.onDidOpen(({ document }) => {
-  schedule(document, 0);
-  revalidateDependents(document.uri);
-});
+// TextDocuments also fires onDidChangeContent on open, which schedules the analysis.
+documents.onDidOpen(({ document }) => revalidateDependents(document.uri));
 documents.onDidChangeContent(({ document }) => {
   schedule(document);
   revalidateDependents(document.uri);
 });
 documents.onDidSave(({ document }) => revalidateDependents(document.uri));
 documents.onDidClose(({ document }) => {
-  clearTimeout(timers.get(document.uri));
+  pending.delete(document.uri);
   analyses.delete(document.uri);
   settingsCache.delete(document.uri);
   void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });

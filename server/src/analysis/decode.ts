@@ -34,7 +34,13 @@ export function kindOfLabel(label: string): BlockKind {
 // Decoding is the expensive part of an analysis; an edit usually leaves all
 // but one block untouched, so results are kept per block content.
 const CACHE_LIMIT = 20_000;
-const cache = new Map<string, BlockContent>();
+// By label, then by body (or headers and body): the scanner hands out the same
+// body string for an unchanged block, whose hash V8 has already computed, so a
+// lookup costs no copy of the base64.
+const cache = new Map<string, Map<string, BlockContent>>();
+// Insertion order across labels, to evict the oldest entry.
+const order: [Map<string, BlockContent>, string][] = [];
+let orderHead = 0;
 
 /** Statistics for tests and benchmarks: how many decodes were served from the cache. */
 export const decodeStats = { hits: 0, misses: 0 };
@@ -48,17 +54,29 @@ export function decodeBlock(block: PemBlock): BlockContent {
   const kind = kindOfLabel(block.label);
   if (block.der.length === 0 || kind === 'unknown') return { kind, problems: [] };
   // The base64 itself is the key: hashing it would cost more than the Map's own string hashing.
-  const key = block.headers.length ? `${block.label}\0${block.headers.join('\0')}\0${block.body}` : `${block.label}\0${block.body}`;
-  const hit = cache.get(key);
+  const key = block.headers.length ? `${block.headers.join('\0')}\0\0${block.body}` : block.body;
+  let byBody = cache.get(block.label);
+  if (!byBody) cache.set(block.label, (byBody = new Map()));
+  const hit = byBody.get(key);
   if (hit) {
     decodeStats.hits++;
     return hit;
   }
   decodeStats.misses++;
   const content = decodeUncached(kind, block);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, content);
+  if (order.length - orderHead >= CACHE_LIMIT) evictOldest();
+  byBody.set(key, content);
+  order.push([byBody, key]);
   return content;
+}
+
+function evictOldest(): void {
+  const [map, key] = order[orderHead++];
+  map.delete(key);
+  if (orderHead > CACHE_LIMIT) {
+    order.splice(0, orderHead);
+    orderHead = 0;
+  }
 }
 
 function decodeUncached(kind: BlockKind, block: PemBlock): BlockContent {

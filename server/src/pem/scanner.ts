@@ -45,10 +45,25 @@ export interface PemBlock {
 const BEGIN_LINE = /^(\s*)-----BEGIN ([^\r\n]*?)-----\s*$/;
 const END_LINE = /^\s*-----END ([^\r\n]*?)-----\s*$/;
 const HEADER = /^\s*([A-Za-z][A-Za-z0-9-]*):\s*(.*)$/;
-const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64_LINE = /^[A-Za-z0-9+/=]*$/;
 const ANNOTATION = /^\s*(Bag Attributes|Key Attributes|<No Attributes>|subject=|issuer=|localKeyID:|friendlyName:|[0-9.]+:|X509v3 |Microsoft |[A-Za-z ]+: <)/;
+const LINE_BREAK = /[\r\n]/g;
 const EMPTY = Buffer.alloc(0);
+// Base64 characters (without '='), for a validity check faster than a regular expression over a whole body.
+const B64 = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') B64[c.charCodeAt(0)] = 1;
+
+/** Whether `body` is base64 characters followed by at most two '='. */
+function isBase64Body(body: string): boolean {
+  let n = body.length;
+  if (n > 0 && body.charCodeAt(n - 1) === 61) n--;
+  if (n > 0 && body.charCodeAt(n - 1) === 61) n--;
+  for (let i = 0; i < n; i++) {
+    const c = body.charCodeAt(i);
+    if (c >= 128 || B64[c] === 0) return false;
+  }
+  return true;
+}
 
 interface Line {
   text: string;
@@ -77,21 +92,36 @@ class Cursor {
   line = 0;
   /** Offset of the start of `line`. */
   offset = 0;
-  constructor(private readonly text: string) {}
+  /**
+   * Without a CR anywhere, a native indexOf('\n') finds line ends; a
+   * character loop in JavaScript was most of the scanning time.
+   */
+  private readonly hasCR: boolean;
+  constructor(
+    private readonly text: string,
+    hasCR?: boolean,
+  ) {
+    this.hasCR = hasCR ?? text.indexOf('\r') >= 0;
+  }
 
   /** End of the current line (before its line break). */
   lineEnd(from = this.offset): number {
     const t = this.text;
-    for (let i = from; i < t.length; i++) {
-      const c = t.charCodeAt(i);
-      if (c === 10 || c === 13) return i;
+    if (!this.hasCR) {
+      const lf = t.indexOf('\n', from);
+      return lf < 0 ? t.length : lf;
     }
-    return t.length;
+    LINE_BREAK.lastIndex = from;
+    return LINE_BREAK.exec(t)?.index ?? t.length;
   }
 
   /** Moves to the start of the next line; false at the end of the text. */
   next(): boolean {
-    const e = this.lineEnd();
+    return this.step(this.lineEnd());
+  }
+
+  /** Moves past the line break at `e`, the end of the current line. */
+  private step(e: number): boolean {
     if (e >= this.text.length) return false;
     this.offset = e + (this.text.charCodeAt(e) === 13 && this.text.charCodeAt(e + 1) === 10 ? 2 : 1);
     this.line++;
@@ -102,8 +132,16 @@ class Cursor {
   advanceTo(offset: number): void {
     for (;;) {
       const e = this.lineEnd();
-      if (offset <= e || !this.next()) return;
+      if (offset <= e || !this.step(e)) return;
     }
+  }
+
+  /** A cursor over the same text at the given line. */
+  at(line: number, offset: number): Cursor {
+    const c = new Cursor(this.text, this.hasCR);
+    c.line = line;
+    c.offset = offset;
+    return c;
   }
 
   current(): string {
@@ -169,9 +207,7 @@ export function scanPem(text: string): PemBlock[] {
       problems.push(`missing "-----END ${label}-----"`);
       // Without an END, trailing blank lines do not belong to the block.
       const trimmed = text.slice(startOffset, bodyEnd).trimEnd();
-      const tail = new Cursor(text);
-      tail.line = startLine;
-      tail.offset = startOffset;
+      const tail = cur.at(startLine, startOffset);
       tail.advanceTo(startOffset + trimmed.length);
       lastLine = tail.line;
       lastLineOffset = tail.offset;
@@ -188,21 +224,8 @@ export function scanPem(text: string): PemBlock[] {
       }
       raw = lines.slice(k).join('\n');
     }
-    const body = raw.replace(/\s+/g, '');
-    let valid = BASE64_BODY.test(body);
-    if (!valid) {
-      const rawLines = raw.split(/\r\n|\r|\n/);
-      const bad = rawLines.findIndex((l) => !BASE64_LINE.test(l.replace(/\s+/g, '')));
-      if (bad >= 0) problems.push(`line ${startLine + 1 + headers.length + bad + 1} is not base64`);
-      else problems.push('the base64 body is truncated or malformed');
-    } else if (body.length === 0) {
-      problems.push('the block has no base64 body');
-      valid = false;
-    } else if (body.length % 4 === 1) {
-      problems.push('the base64 body is truncated or malformed');
-    }
-    const der = valid ? Buffer.from(body, 'base64') : EMPTY;
-    const endText = text.slice(lastLineOffset, new Cursor(text).lineEnd(lastLineOffset));
+    const { body, der } = headers.length === 0 ? decodeBody(raw, startLine, problems) : decodeBodyUncached(raw, startLine + headers.length, problems);
+    const endText = text.slice(lastLineOffset, cur.lineEnd(lastLineOffset));
     const endChar = endText.trimEnd().length;
     let attachedStartLine = startLine;
     if (startLine > 0 && startLine - 1 > prevEndLine) {
@@ -231,6 +254,58 @@ export function scanPem(text: string): PemBlock[] {
     if (cur.line < lastLine) cur.advanceTo(lastLineOffset);
   }
   return blocks;
+}
+
+// An edit leaves all blocks but one as they were; their bodies are taken
+// from here instead of being stripped, checked and decoded again. Only
+// well-formed bodies are kept (their problems would name line numbers).
+const BODY_CACHE_LIMIT = 20_000;
+const bodies = new Map<string, { body: string; der: Buffer }>();
+
+/** Statistics for tests and benchmarks: bodies served from the cache and bodies decoded. */
+export const bodyStats = { hits: 0, misses: 0 };
+
+function decodeBody(raw: string, startLine: number, problems: string[]): { body: string; der: Buffer } {
+  const hit = bodies.get(raw);
+  if (hit) {
+    bodyStats.hits++;
+    return hit;
+  }
+  bodyStats.misses++;
+  const before = problems.length;
+  const out = decodeBodyUncached(raw, startLine, problems);
+  if (problems.length === before && out.der.length > 0) {
+    if (bodies.size >= BODY_CACHE_LIMIT) bodies.delete(bodies.keys().next().value as string);
+    // A slice would keep the whole document text alive; the key must be a copy.
+    bodies.set(flatCopy(raw), out);
+  }
+  return out;
+}
+
+/** A string with the same content that does not share storage with the string it was sliced from. */
+function flatCopy(s: string): string {
+  if (s.length < 16) return s;
+  const copy = Buffer.from(s, 'latin1').toString('latin1');
+  // Characters past U+00FF (exotic whitespace) do not survive latin1; UTF-16 keeps every code unit.
+  return copy === s ? copy : Buffer.from(s, 'utf16le').toString('utf16le');
+}
+
+/** The base64 of `raw` (the block's lines after any headers, which start at `headersEnd`) and its bytes. */
+function decodeBodyUncached(raw: string, headersEnd: number, problems: string[]): { body: string; der: Buffer } {
+  const body = raw.replace(/\s+/g, '');
+  let valid = isBase64Body(body);
+  if (!valid) {
+    const rawLines = raw.split(/\r\n|\r|\n/);
+    const bad = rawLines.findIndex((l) => !BASE64_LINE.test(l.replace(/\s+/g, '')));
+    if (bad >= 0) problems.push(`line ${headersEnd + 1 + bad + 1} is not base64`);
+    else problems.push('the base64 body is truncated or malformed');
+  } else if (body.length === 0) {
+    problems.push('the block has no base64 body');
+    valid = false;
+  } else if (body.length % 4 === 1) {
+    problems.push('the base64 body is truncated or malformed');
+  }
+  return { body, der: valid ? Buffer.from(body, 'base64') : EMPTY };
 }
 
 /** Offset of the start of the line containing `offset`. */
