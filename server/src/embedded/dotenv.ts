@@ -58,13 +58,20 @@ function closingQuote(doc: string, start: number, q: string): number {
 /** Decodes `\n`, `\r`, `\t`, `\"` and `\\` escapes; raw line breaks stay. */
 function decodeDotenv(doc: string, start: number, end: number): MappedText {
   const out = new Builder(end - start);
-  for (let i = start; i < end; i++) {
-    const c = doc[i];
+  for (let i = start; i < end; ) {
+    let to = i;
+    while (to < end && doc.charCodeAt(to) !== 0x5c) to++;
+    out.pushRun(doc, i, to);
+    i = to;
+    if (i >= end) break;
     const e = doc[i + 1];
-    if (c === '\\' && i + 1 < end && e in DOTENV_ESCAPES) {
+    if (i + 1 < end && e in DOTENV_ESCAPES) {
       out.push(DOTENV_ESCAPES[e], i);
+      i += 2;
+    } else {
+      out.push('\\', i);
       i++;
-    } else out.push(c, i);
+    }
   }
   return out.finish(end);
 }

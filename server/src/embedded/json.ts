@@ -43,14 +43,16 @@ export function decodeJsonString(doc: string, start: number, end: number): Mappe
   const out = new Builder(end - start);
   let i = start;
   while (i < end) {
-    const c = doc[i];
-    if (c !== '\\') {
-      out.push(c, i);
-      i++;
+    if (doc[i] !== '\\') {
+      // Escapes are rare in a long string: copy the run up to the next one at once.
+      let to = i;
+      while (to < end && doc.charCodeAt(to) !== 0x5c) to++;
+      out.pushRun(doc, i, to);
+      i = to;
       continue;
     }
-    const e = doc[i + 1];
-    if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(doc.slice(i + 2, i + 6))) {
+    const e = i + 1 < end ? doc[i + 1] : undefined;
+    if (e === 'u' && i + 6 <= end && /^[0-9a-fA-F]{4}$/.test(doc.slice(i + 2, i + 6))) {
       out.push(String.fromCharCode(parseInt(doc.slice(i + 2, i + 6), 16)), i);
       i += 6;
       continue;

@@ -63,12 +63,19 @@ export class Builder {
   private n = 0;
 
   constructor(capacity: number) {
-    this.map = new Int32Array(capacity + 1);
+    // Slack for an escape cut off by the end of its span, which may read a character past it.
+    this.map = new Int32Array(capacity + 16);
   }
 
   push(s: string, from: number): void {
     for (let i = 0; i < s.length; i++) this.map[this.n++] = from;
     this.parts.push(s);
+  }
+
+  /** Appends `doc[from, to)` as written, each character mapped to itself. */
+  pushRun(doc: string, from: number, to: number): void {
+    for (let i = from; i < to; i++) this.map[this.n++] = i;
+    this.parts.push(doc.slice(from, to));
   }
 
   finish(end: number): MappedText {
