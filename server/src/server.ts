@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
 import { siblingNames } from './analysis/siblings';
+import { settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { loadTrustStore, SYSTEM_BUNDLE } from './analysis/truststore';
 import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings } from './services/settings';
@@ -271,7 +272,17 @@ connection.onCodeAction(({ textDocument, context }) =>
     return codeActions(a, doc.getText(), doc.uri, fixable);
   }, []),
 );
-connection.onDocumentLinks(({ textDocument }) => withAnalysis(textDocument.uri, (doc, a) => documentLinks(a, doc.uri), []));
+connection.onDocumentLinks(({ textDocument }) =>
+  withAnalysis(
+    textDocument.uri,
+    async (doc, a) => {
+      // Links need every issuer signature of a bundle checked; a slice per turn keeps diagnostics and hovers flowing meanwhile.
+      while (!settleIssuers(a.chain, 20)) await new Promise((r) => setImmediate(r));
+      return documentLinks(a, doc.uri);
+    },
+    [],
+  ),
+);
 
 documents.listen(connection);
 connection.listen();

@@ -1,6 +1,103 @@
 import type { AnalyzedBlock, CertificateInfo, ChainAnalysis, ChainLink } from './model';
 import { RAW } from './model';
-import { checkIssued } from './issuance';
+import { checkIssued, namesLink } from './issuance';
+
+/**
+ * `issuerOf` whose signatures are checked when an entry is first read. In a
+ * bundle nothing in the diagnostics depends on who issued whom, and verifying
+ * every signature of a 10,000-certificate bundle took seconds; a hover reads
+ * one entry, links and the CLI read them all. Iteration and `size` settle
+ * every entry first and keep file order.
+ */
+class LazyIssuers extends Map<number, number> {
+  private readonly undecided: number[];
+  private next = 0;
+
+  constructor(
+    private readonly candidatesOf: Map<number, number[]>,
+    private readonly issuerFor: (subject: number, candidates: number[]) => number | undefined,
+  ) {
+    super();
+    this.undecided = [...candidatesOf.keys()];
+  }
+
+  private decide(subject: number): void {
+    const candidates = this.candidatesOf.get(subject);
+    if (!candidates) return;
+    this.candidatesOf.delete(subject);
+    const issuer = this.issuerFor(subject, candidates);
+    if (issuer !== undefined) super.set(subject, issuer);
+  }
+
+  /** Decides entries for up to `budgetMs`; true once every entry is decided. */
+  settleSome(budgetMs: number): boolean {
+    const end = performance.now() + budgetMs;
+    while (this.next < this.undecided.length) {
+      this.decide(this.undecided[this.next++]);
+      if (performance.now() >= end) break;
+    }
+    if (this.next < this.undecided.length) return false;
+    if (this.undecided.length > 0) {
+      // Entries read one by one went in out of order; iteration follows the file.
+      const entries = [...super.entries()].sort((a, b) => a[0] - b[0]);
+      super.clear();
+      for (const [k, v] of entries) super.set(k, v);
+      this.undecided.length = 0;
+      this.next = 0;
+    }
+    return true;
+  }
+
+  settleAll(): this {
+    this.settleSome(Infinity);
+    return this;
+  }
+
+  override get(subject: number): number | undefined {
+    this.decide(subject);
+    return super.get(subject);
+  }
+
+  override has(subject: number): boolean {
+    this.decide(subject);
+    return super.has(subject);
+  }
+
+  override get size(): number {
+    this.settleAll();
+    return super.size;
+  }
+
+  override entries(): MapIterator<[number, number]> {
+    return this.settleAll() && super.entries();
+  }
+
+  override keys(): MapIterator<number> {
+    return this.settleAll() && super.keys();
+  }
+
+  override values(): MapIterator<number> {
+    return this.settleAll() && super.values();
+  }
+
+  override forEach(f: (value: number, key: number, map: Map<number, number>) => void, thisArg?: unknown): void {
+    this.settleAll();
+    super.forEach(f, thisArg);
+  }
+
+  override [Symbol.iterator](): MapIterator<[number, number]> {
+    return this.entries();
+  }
+}
+
+/**
+ * Checks, for up to `budgetMs`, issuer signatures an analysis left for later;
+ * true once `issuerOf` is complete. Lets a server spread the work of a large
+ * bundle over several turns of its event loop.
+ */
+export function settleIssuers(chain: ChainAnalysis, budgetMs: number): boolean {
+  return chain.issuerOf instanceof LazyIssuers ? chain.issuerOf.settleSome(budgetMs) : true;
+}
 
 /**
  * Works out how a file's certificates relate: whether it is a chain (a leaf
@@ -33,21 +130,36 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
     if (list) list.push(i);
     else bySubject.set(k, [i]);
   }
+  // Issuer candidates by name and key identifiers; signatures are checked only once the answer matters.
   let nameLinks = 0;
+  const candidatesOf = new Map<number, number[]>();
+  const possibleIssuers = new Set<number>();
   for (const i of certificates) {
     const c = cert(i);
     if (c.selfIssued) continue;
     const candidates = bySubject.get(c[RAW].issuerName.toString('latin1')) ?? [];
     if (candidates.length > 0) nameLinks++;
-    const issuer = candidates.find((j) => j !== i && checkIssued(cert(j), c) === 'ok');
-    if (issuer !== undefined) result.issuerOf.set(i, issuer);
+    const linked = candidates.filter((j) => j !== i && namesLink(cert(j), c));
+    if (linked.length === 0) continue;
+    candidatesOf.set(i, linked);
+    for (const j of linked) possibleIssuers.add(j);
   }
+  const issuerOf = new LazyIssuers(candidatesOf, (i, candidates) => candidates.find((j) => checkIssued(cert(j), cert(i)) === 'ok'));
+  result.issuerOf = issuerOf;
 
   if (certificates.length === 1) {
     result.mode = 'single';
     return result;
   }
   const selfIssued = certificates.filter((i) => cert(i).selfIssued).length;
+  // Signatures can only remove issuers, so with two leaves even among the
+  // certificates nothing names as its issuer, this is a bundle whatever they say.
+  const leavesAtLeast = certificates.filter((i) => !cert(i).isCA && !cert(i).selfIssued && !possibleIssuers.has(i)).length;
+  if (selfIssued > 1 || leavesAtLeast > 1) {
+    result.mode = 'bundle';
+    return result;
+  }
+  issuerOf.settleAll();
   // A certificate that issues another one here is a (misconfigured) issuer, not a second leaf.
   const issuers = new Set(result.issuerOf.values());
   const leaves = certificates.filter((i) => !cert(i).isCA && !cert(i).selfIssued && !issuers.has(i)).length;

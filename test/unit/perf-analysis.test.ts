@@ -1,0 +1,89 @@
+// What the speed work relies on, checked by behaviour rather than time: unchanged
+// blocks are not decoded again, and a bundle's issuer signatures are checked
+// only when someone reads them, with the same answers as an eager check.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeDocument } from '../../server/src/analysis';
+import { settleIssuers } from '../../server/src/analysis/chain';
+import { decodeStats } from '../../server/src/analysis/decode';
+import { bodyStats } from '../../server/src/pem/scanner';
+import { Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
+
+const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${(Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
+
+describe('analysis of documents that barely change', () => {
+  let pki: Pki;
+  let root: Issued;
+  let leaves: Issued[];
+  let forged: string;
+
+  before(() => {
+    pki = new Pki();
+    root = pki.issue('root', { subject: '/CN=Perf Root', ext: ROOT_EXT });
+    leaves = [0, 1, 2].map((i) => pki.issue(`leaf-${i}`, { subject: `/CN=host-${i}.test`, issuer: root, ext: leafExt(`DNS:host-${i}.test`) }));
+    // Names and key identifiers still link to the root; the signature no longer verifies.
+    const der = Buffer.from(leaves[2].der);
+    der[der.length - 1] ^= 0x01;
+    forged = pem(der);
+  });
+  after(() => pki.dispose());
+
+  it('an edit inside one block decodes that block and no other', () => {
+    const blocks = [root.pem, leaves[0].pem, leaves[1].pem];
+    analyzeDocument(blocks.join(''));
+    const lines = leaves[0].pem.split('\n');
+    const c = lines[3][10];
+    lines[3] = `${lines[3].slice(0, 10)}${c === 'A' ? 'B' : 'A'}${lines[3].slice(11)}`;
+    const d0 = { ...decodeStats };
+    const b0 = { ...bodyStats };
+    const a = analyzeDocument([blocks[0], lines.join('\n'), blocks[2]].join(''));
+    assert.equal(a.blocks.length, 3);
+    assert.equal(bodyStats.misses - b0.misses, 1);
+    assert.equal(bodyStats.hits - b0.hits, 2);
+    assert.equal(decodeStats.misses - d0.misses, 1);
+    assert.equal(decodeStats.hits - d0.hits, 2);
+  });
+
+  it('a re-scan of the same text reuses every body, line ends and all', () => {
+    const text = [root.pem, leaves[0].pem].join('').replace(/\n/g, '\r\n');
+    const first = analyzeDocument(text);
+    const b0 = { ...bodyStats };
+    const again = analyzeDocument(text);
+    assert.equal(bodyStats.misses, b0.misses);
+    assert.deepEqual(
+      again.blocks.map((b) => [b.range, b.offsets, b.problems]),
+      first.blocks.map((b) => [b.range, b.offsets, b.problems]),
+    );
+  });
+
+  it('a bundle answers issuer questions on demand, in file order, without the forged one', () => {
+    const a = analyzeDocument([root.pem, leaves[0].pem, leaves[1].pem, forged].join(''));
+    assert.equal(a.chain.mode, 'bundle');
+    assert.ok(a.blocks[3].certificate, 'the forged certificate still decodes');
+    // Read out of order first: iteration must still follow the file.
+    assert.equal(a.chain.issuerOf.get(2), 0);
+    assert.equal(a.chain.issuerOf.has(3), false);
+    assert.deepEqual([...a.chain.issuerOf], [
+      [1, 0],
+      [2, 0],
+    ]);
+    assert.equal(a.chain.issuerOf.size, 2);
+    assert.equal(settleIssuers(a.chain, 0), true);
+  });
+
+  it('settleIssuers completes a bundle in slices with the eager answer', () => {
+    const a = analyzeDocument([root.pem, leaves[0].pem, leaves[1].pem, forged].join(''));
+    let turns = 0;
+    while (!settleIssuers(a.chain, 0)) turns++;
+    assert.ok(turns <= 3);
+    assert.deepEqual(Object.fromEntries(a.chain.issuerOf), { 1: 0, 2: 0 });
+  });
+
+  it('a chain is still checked at once', () => {
+    const a = analyzeDocument([leaves[0].pem, root.pem].join(''));
+    assert.equal(a.chain.mode, 'chain');
+    assert.deepEqual(a.chain.order, [0, 1]);
+    assert.deepEqual([...a.chain.issuerOf], [[0, 1]]);
+    assert.ok(a.chain.links.every((l) => l.status === 'ok'));
+  });
+});
