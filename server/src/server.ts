@@ -78,6 +78,9 @@ connection.onInitialized(() => {
       watchers: [{ globPattern: '**/*.{pem,crt,cer,key}' }],
     });
   }
+  // The system roots are read once and kept; reading them now, while the editor
+  // is still starting, spares the first document's diagnostics the wait.
+  setImmediate(() => loadTrustStore([SYSTEM_BUNDLE]));
 });
 
 function settingsFor(uri: string): Promise<CertopsSettings> {
