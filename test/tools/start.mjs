@@ -40,6 +40,8 @@ if (screenshotAt > 0) {
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'api.pem' }).first().click();
     const line = page.locator('.monaco-editor .view-line').nth(3);
     await line.waitFor({ timeout: 30_000 });
+    // The summary line above the block comes from the language server too.
+    await page.locator('.codelens-decoration', { hasText: 'expires' }).first().waitFor({ timeout: 30_000 });
     // The hover needs the language server; retry the mouse move until the widget shows its table.
     for (let i = 0; i < 30; i++) {
       await line.hover({ position: { x: 40 + (i % 3) * 10, y: 8 } });

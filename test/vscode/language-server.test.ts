@@ -28,6 +28,14 @@ describe('the language server in a real VS Code', () => {
     assert.ok(symbols[1].range.start.line > symbols[0].range.end.line);
   });
 
+  it('puts a summary line above each block of a chain', async () => {
+    const editor = await openSample('fullchain.pem');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
+    assert.equal(lenses.length, 2);
+    assert.match(lenses[0].command?.title ?? '', /^leaf · CN=api\.example\.test · expires \d{4}-\d{2}-\d{2}, in (89|90) days$/);
+    assert.equal(lenses[0].range.start.line, 0);
+  });
+
   it('reorders a chain leaf-first with the quick fix', async () => {
     const { manifest } = sampleFolder();
     const editor = await openSample('wrong-order.pem');
