@@ -6,7 +6,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../unit/fixtures/pki';
+import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 import { NginxLab, startNginx } from './harness';
 
 const pki = new Pki();

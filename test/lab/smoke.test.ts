@@ -1,36 +1,26 @@
 // The lab's own smoke test: a real sshd accepts an ssh2 login with host-key
 // verification, and a real nginx serves the certificate it was given.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import * as tls from 'node:tls';
 import { Client } from 'ssh2';
+import { leafExt, Pki } from '../fixtures/pki';
 import { NginxLab, SshdLab, startNginx, startSshd } from './harness';
-
-function selfSigned(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'certops-smoke-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${cn}`,
-      '-addext', `subjectAltName=DNS:${cn}`, '-days', '30', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'pipe' });
-    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 let sshd: SshdLab;
 let nginx: NginxLab;
-const served = selfSigned('lab.certops.test');
+const pki = new Pki();
+// Self-signed, valid for thirty days.
+const served = pki.issue('served', { subject: '/CN=lab.certops.test', ext: leafExt('DNS:lab.certops.test') });
 
 before(async () => {
-  [sshd, nginx] = await Promise.all([startSshd(), startNginx(served)]);
+  [sshd, nginx] = await Promise.all([startSshd(), startNginx({ cert: served.pem, key: served.keyPem })]);
 });
 after(async () => {
   await Promise.all([sshd?.stop(), nginx?.stop()]);
+  pki.dispose();
 });
 
 test('ssh2 logs in to the real sshd, checking its host key, and runs a command', async () => {
@@ -84,7 +74,7 @@ test('nginx serves the certificate it was started with', async () => {
     });
     socket.on('error', reject);
   });
-  const expected = new X509Certificate(served.cert);
+  const expected = new X509Certificate(served.pem);
   assert.equal(createHash('sha256').update(leaf).digest('hex'), createHash('sha256').update(expected.raw).digest('hex'));
   assert.equal(new X509Certificate(leaf).subject, 'CN=lab.certops.test');
 });

@@ -2,7 +2,7 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LspClient } from './client';
-import { Pki } from './fixtures';
+import { DAY, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 let pki: Pki;
 let lsp: LspClient;
@@ -19,8 +19,8 @@ after(async () => {
 
 /** 10,000 distinct certificates: one generated leaf with its serial number rewritten (signatures are not checked in a bundle). */
 function bundle(count: number): string {
-  const ca = pki.issue('big-ca', { cn: 'Big CA', ca: true });
-  const leaf = pki.issue('big-leaf', { cn: 'big.example.com', issuer: ca, notAfterDays: 400 });
+  const ca = pki.issue('big-ca', { subject: '/CN=Big CA', ext: ROOT_EXT, notAfter: 365 * DAY });
+  const leaf = pki.issue('big-leaf', { subject: '/CN=big.example.com', issuer: ca, ext: leafExt('DNS:big.example.com'), notAfter: 400 * DAY });
   const der = Buffer.from(leaf.pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
   // Certificate and TBSCertificate headers are 4 bytes each (0x30 0x82 len len), then the 5-byte version.
   assert.equal(der[13], 0x02, 'serial INTEGER where expected');

@@ -21,6 +21,7 @@ import {
   CodeAction,
   DocumentLink,
 } from 'vscode-languageserver-protocol/node';
+import { Issued, Pki } from '../fixtures/pki';
 
 /** dist/server.js, found from out/test/lsp (compiled tests) or test/lsp (sources). */
 export const SERVER_PATH = resolve(__dirname, '..', '..', '..', 'dist', 'server.js');
@@ -189,4 +190,28 @@ export function codes(diagnostics: Diagnostic[]): string[] {
 /** A diagnostic's message as plain text (LSP 3.18 also allows markup). */
 export function msg(d: Diagnostic): string {
   return typeof d.message === 'string' ? d.message : d.message.value;
+}
+
+/** A generated chain and a server that trusts its root, as the LSP suites start; `stop` ends both. */
+export interface ChainServer {
+  pki: Pki;
+  lsp: LspClient;
+  root: Issued;
+  intermediate: Issued;
+  leaf: Issued;
+  stop(): Promise<void>;
+}
+
+/** Generates `pki.chain(prefix)` and starts a server with the generated root standing in for a system root. */
+export async function startChainServer(prefix: string): Promise<ChainServer> {
+  const pki = new Pki();
+  const chain = pki.chain(prefix);
+  const lsp = await LspClient.start({ trust: { extraCAFiles: [chain.root.certPath] } });
+  return {
+    pki, lsp, ...chain,
+    stop: async () => {
+      await lsp.stop();
+      pki.dispose();
+    },
+  };
 }

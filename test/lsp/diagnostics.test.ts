@@ -3,17 +3,23 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { Diagnostic } from 'vscode-languageserver-protocol/node';
-import { LspClient, codes, msg } from './client';
-import { Issued, Pki } from './fixtures';
+import { LspClient, codes, msg, startChainServer } from './client';
+import { CA_EXT, CertSpec, DAY, Issued, leafExt, Pki } from '../fixtures/pki';
 
 let pki: Pki;
 let lsp: LspClient;
 let root: Issued, intermediate: Issued, leaf: Issued;
+let stop: () => Promise<void>;
 let n = 0;
 
 /** Opens `text` under a name that follows no sibling pattern, so only the text itself is analysed. */
 function open(text: string, name = `case-${++n}.txt`): Promise<Diagnostic[]> {
   return lsp.open(pki.uri(pki.write(name, text)), text);
+}
+
+/** A server leaf for `cn` (DNS SAN), valid for a year unless `o` says otherwise. */
+function leafOf(name: string, cn: string, issuer: Issued, o: Partial<CertSpec> = {}): Issued {
+  return pki.issue(name, { subject: `/CN=${cn}`, issuer, ext: leafExt(`DNS:${cn}`), notAfter: 365 * DAY, ...o });
 }
 
 function only(diags: Diagnostic[], code: string): Diagnostic[] {
@@ -29,16 +35,9 @@ function tamperSignature(pem: string): string {
 }
 
 before(async () => {
-  pki = new Pki();
-  ({ root, intermediate, leaf } = pki.chain('main'));
-  // The generated root stands in for a system root.
-  lsp = await LspClient.start({ trust: { extraCAFiles: [root.certPath] } });
+  ({ pki, lsp, root, intermediate, leaf, stop } = await startChainServer('main'));
 });
-
-after(async () => {
-  await lsp.stop();
-  pki.dispose();
-});
+after(() => stop?.());
 
 describe('diagnostics', () => {
   it('a good leaf-first chain without the root has no diagnostics', async () => {
@@ -86,26 +85,26 @@ describe('diagnostics', () => {
 
   describe('validity', () => {
     it('cert-expired is an error', async () => {
-      const c = pki.issue('expired', { cn: 'old.example.com', issuer: intermediate, notBeforeDays: -60, notAfterDays: -2 });
+      const c = leafOf('expired', 'old.example.com', intermediate, { notBefore: -60 * DAY, notAfter: -2 * DAY });
       const d = only(await open(c.pem + intermediate.pem), 'cert-expired');
       assert.equal(d.length, 1);
       assert.equal(d[0].severity, 1);
       assert.match(msg(d[0]), /CN=old\.example\.com expired .*2 days ago/);
     });
     it('cert-not-yet-valid is an error', async () => {
-      const c = pki.issue('future', { cn: 'future.example.com', issuer: intermediate, notBeforeDays: 3, notAfterDays: 300 });
+      const c = leafOf('future', 'future.example.com', intermediate, { notBefore: 3 * DAY, notAfter: 300 * DAY });
       const d = only(await open(c.pem + intermediate.pem), 'cert-not-yet-valid');
       assert.equal(d.length, 1);
       assert.equal(d[0].severity, 1);
     });
     it('cert-expiring is a warning within warningDays', async () => {
-      const c = pki.issue('soon', { cn: 'soon.example.com', issuer: intermediate, notAfterDays: 20 });
+      const c = leafOf('soon', 'soon.example.com', intermediate, { notAfter: 20 * DAY });
       const d = await open(c.pem + intermediate.pem);
       assert.deepEqual(codes(d), ['cert-expiring']);
       assert.equal(d[0].severity, 2);
     });
     it('cert-expiring-critical is an error within criticalDays', async () => {
-      const c = pki.issue('critical', { cn: 'critical.example.com', issuer: intermediate, notAfterDays: 3 });
+      const c = leafOf('critical', 'critical.example.com', intermediate, { notAfter: 3 * DAY });
       const d = await open(c.pem + intermediate.pem);
       assert.deepEqual(codes(d), ['cert-expiring-critical']);
       assert.equal(d[0].severity, 1);
@@ -135,22 +134,27 @@ describe('diagnostics', () => {
       assert.equal(only(d, 'chain-broken').length, 0);
     });
     it('chain-issuer-not-ca when the issuer lacks CA:TRUE', async () => {
-      const notCa = pki.issue('notca', { cn: 'Not A CA', issuer: intermediate, keyUsage: 'digitalSignature,keyCertSign', san: ['notca.example.com'] });
-      const c = pki.issue('under-notca', { cn: 'victim.example.com', issuer: notCa });
+      const notCa = leafOf('notca', 'Not A CA', intermediate, {
+        ext: ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,keyCertSign', 'subjectAltName = DNS:notca.example.com', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'],
+      });
+      const c = leafOf('under-notca', 'victim.example.com', notCa);
       const d = only(await open(c.pem + notCa.pem + intermediate.pem), 'chain-issuer-not-ca');
       assert.equal(d.length, 1);
       assert.match(msg(d[0]), /CA:TRUE/);
     });
     it('chain-issuer-not-ca when the issuer lacks keyCertSign', async () => {
-      const noSign = pki.issue('nosign', { cn: 'NoSign CA', issuer: root, ca: true, keyUsage: 'digitalSignature,cRLSign' });
-      const c = pki.issue('under-nosign', { cn: 'x.example.com', issuer: noSign });
+      const noSign = pki.issue('nosign', {
+        subject: '/CN=NoSign CA', issuer: root, notAfter: 365 * DAY,
+        ext: ['basicConstraints = critical,CA:TRUE', 'keyUsage = critical,digitalSignature,cRLSign', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'],
+      });
+      const c = leafOf('under-nosign', 'x.example.com', noSign);
       const d = only(await open(c.pem + noSign.pem), 'chain-issuer-not-ca');
       assert.equal(d.length, 1);
       assert.match(msg(d[0]), /keyCertSign/);
     });
     it('chain-pathlen when more intermediates follow than pathLenConstraint allows', async () => {
-      const sub = pki.issue('sub', { cn: 'Sub CA', issuer: intermediate, ca: true });
-      const c = pki.issue('under-sub', { cn: 'deep.example.com', issuer: sub });
+      const sub = pki.issue('sub', { subject: '/CN=Sub CA', issuer: intermediate, ext: CA_EXT, notAfter: 365 * DAY });
+      const c = leafOf('under-sub', 'deep.example.com', sub);
       const d = await open(c.pem + sub.pem + intermediate.pem);
       const p = only(d, 'chain-pathlen');
       assert.equal(p.length, 1);
@@ -167,8 +171,8 @@ describe('diagnostics', () => {
       assert.equal(d[0].severity, 3);
     });
     it('chain-expires-before-leaf when an issuer expires first', async () => {
-      const shortCa = pki.issue('shortca', { cn: 'Short CA', issuer: root, ca: true, notAfterDays: 100 });
-      const c = pki.issue('longleaf', { cn: 'long.example.com', issuer: shortCa, notAfterDays: 300 });
+      const shortCa = pki.issue('shortca', { subject: '/CN=Short CA', issuer: root, ext: CA_EXT, notAfter: 100 * DAY });
+      const c = leafOf('longleaf', 'long.example.com', shortCa, { notAfter: 300 * DAY });
       const d = only(await open(c.pem + shortCa.pem), 'chain-expires-before-leaf');
       assert.equal(d.length, 1);
       assert.ok(d[0].range.start.line > 0);
@@ -204,19 +208,19 @@ describe('diagnostics', () => {
       assert.match(msg(d[1]), /AES-128-CBC/);
     });
     it('key-weak for RSA 1024 certificates and keys', async () => {
-      const weak = pki.issue('weak', { cn: 'weak.example.com', issuer: intermediate, key: 'rsa1024' });
+      const weak = leafOf('weak', 'weak.example.com', intermediate, { key: 'rsa1024' });
       const d = only(await open(weak.pem + intermediate.pem + weak.keyPem), 'key-weak');
       assert.equal(d.length, 2);
       assert.match(msg(d[0]), /RSA 1024/);
     });
     it('signature-weak for a SHA-1 signature below the root', async () => {
-      const c = pki.issue('sha1', { cn: 'sha1.example.com', issuer: intermediate, md: 'sha1' });
+      const c = leafOf('sha1', 'sha1.example.com', intermediate, { md: 'sha1' });
       const d = await open(c.pem + intermediate.pem);
       assert.deepEqual(codes(d), ['signature-weak']);
       assert.match(msg(d[0]), /ecdsa-with-SHA1/);
     });
     it('san-missing for a leaf without subjectAltName', async () => {
-      const c = pki.issue('nosan', { cn: 'nosan.example.com', issuer: intermediate, san: null });
+      const c = leafOf('nosan', 'nosan.example.com', intermediate, { ext: ['basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid'] });
       assert.deepEqual(codes(await open(c.pem + intermediate.pem)), ['san-missing']);
     });
     it('key-permissions when a key file is readable by others, not when it is 600', async () => {

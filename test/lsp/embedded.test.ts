@@ -2,12 +2,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Diagnostic } from 'vscode-languageserver-protocol/node';
-import { LspClient, codes } from './client';
-import { Issued, Pki } from './fixtures';
+import { LspClient, codes, startChainServer } from './client';
+import { DAY, Issued, leafExt, Pki } from '../fixtures/pki';
 
 let pki: Pki;
 let lsp: LspClient;
 let root: Issued, intermediate: Issued, expired: Issued;
+let stop: () => Promise<void>;
 let n = 0;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -23,16 +24,10 @@ function hoverText(h: Awaited<ReturnType<LspClient['hover']>>): string {
 }
 
 before(async () => {
-  pki = new Pki();
-  ({ root, intermediate } = pki.chain('emb'));
-  expired = pki.issue('emb-expired', { cn: 'old.example.com', issuer: intermediate, notBeforeDays: -60, notAfterDays: -2 });
-  lsp = await LspClient.start({ trust: { extraCAFiles: [root.certPath] } });
+  ({ pki, lsp, root, intermediate, stop } = await startChainServer('emb'));
+  expired = pki.issue('emb-expired', { subject: '/CN=old.example.com', issuer: intermediate, ext: leafExt('DNS:old.example.com'), notBefore: -60 * DAY, notAfter: -2 * DAY });
 });
-
-after(async () => {
-  await lsp.stop();
-  pki.dispose();
-});
+after(() => stop?.());
 
 describe('embedded PEM through the server', () => {
   it('a Kubernetes Secret with a base64 tls.crt of an expired certificate: cert-expired on the tls.crt value, hover there', async () => {

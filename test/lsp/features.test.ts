@@ -5,12 +5,13 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Hover } from 'vscode-languageserver-protocol/node';
-import { LspClient, applyEdits, codes, msg } from './client';
-import { Issued, Pki } from './fixtures';
+import { LspClient, applyEdits, codes, msg, startChainServer } from './client';
+import { DAY, Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 let pki: Pki;
 let lsp: LspClient;
 let root: Issued, intermediate: Issued, leaf: Issued;
+let stop: () => Promise<void>;
 let n = 0;
 
 function uriFor(text: string, name = `feat-${++n}.txt`): string {
@@ -24,19 +25,15 @@ function hoverText(h: Hover | null): string {
 }
 
 before(async () => {
-  pki = new Pki();
-  ({ root, intermediate, leaf } = pki.chain('feat', 'api.example.com'));
-  lsp = await LspClient.start({ trust: { extraCAFiles: [root.certPath] } });
+  ({ pki, lsp, root, intermediate, leaf, stop } = await startChainServer('feat'));
 });
-
-after(async () => {
-  await lsp.stop();
-  pki.dispose();
-});
+after(() => stop?.());
 
 describe('hover', () => {
   it('a certificate shows its public facts and its place in the chain', async () => {
-    const ipLeaf = pki.issue('hover-leaf', { cn: 'api.example.com', issuer: intermediate, san: ['api.example.com', 'www.example.com', '10.0.0.1'], notAfterDays: 42 });
+    const ipLeaf = pki.issue('hover-leaf', {
+      subject: '/CN=api.example.com', issuer: intermediate, ext: leafExt('DNS:api.example.com,DNS:www.example.com,IP:10.0.0.1'), notAfter: 42 * DAY,
+    });
     const text = ipLeaf.pem + intermediate.pem + root.pem;
     const uri = uriFor(text);
     await lsp.open(uri, text);
@@ -51,7 +48,7 @@ describe('hover', () => {
   });
 
   it('a private key shows type, size, public key hash and its certificate, never private material', async () => {
-    const rsa = pki.issue('hover-rsa', { cn: 'rsa.example.com', issuer: intermediate, key: 'rsa2048' });
+    const rsa = pki.issue('hover-rsa', { subject: '/CN=rsa.example.com', issuer: intermediate, ext: leafExt('DNS:rsa.example.com'), key: 'rsa2048' });
     const text = rsa.pem + rsa.keyPem;
     const uri = uriFor(text);
     await lsp.open(uri, text);
@@ -75,7 +72,7 @@ describe('hover', () => {
     const p7 = pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', leaf.certPath, '-certfile', intermediate.certPath]);
     const ecParams = pki.openssl(['ecparam', '-name', 'secp384r1']);
     const dhParams = pki.openssl(['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048']);
-    const crl = pki.openssl(['ca', '-gencrl', '-config', `${pki.dir}/feat-int.cnf`, '-cert', root.certPath, '-keyfile', root.keyPath, '-crldays', '30']);
+    const crl = pki.crl(root, []);
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${pki.dir}/id_ed25519`]);
     const ssh = readFileSync(`${pki.dir}/id_ed25519`, 'utf8');
     const parts = [csr, pub, rsaPub, p7, ecParams, dhParams, crl, ssh];
@@ -132,7 +129,7 @@ describe('editor features', () => {
   });
 
   it('quick fixes: remove a duplicate, an expired certificate and a root', async () => {
-    const expired = pki.issue('fix-expired', { cn: 'Expired CA', ca: true, notBeforeDays: -100, notAfterDays: -1 });
+    const expired = pki.issue('fix-expired', { subject: '/CN=Expired CA', ext: ROOT_EXT, notBefore: -100 * DAY, notAfter: -1 * DAY });
     const bundle = root.pem + expired.pem + root.pem;
     const uri = uriFor(bundle);
     const diags = await lsp.open(uri, bundle);
@@ -153,7 +150,7 @@ describe('editor features', () => {
   });
 
   it('settings changes refresh diagnostics without a restart', async () => {
-    const c = pki.issue('settings', { cn: 'settings.example.com', issuer: intermediate, notAfterDays: 20 });
+    const c = pki.issue('settings', { subject: '/CN=settings.example.com', issuer: intermediate, ext: leafExt('DNS:settings.example.com'), notAfter: 20 * DAY });
     const text = c.pem + intermediate.pem;
     const uri = uriFor(text);
     assert.deepEqual(codes(await lsp.open(uri, text)), ['cert-expiring']);

@@ -4,7 +4,7 @@
  * (CERTOPS_FUZZ_SEED). Shared by the unit fuzz (services called directly) and
  * the LSP fuzz (one server process).
  */
-import { Issued, Pki } from './fixtures';
+import { Issued, Pki } from '../fixtures/pki';
 
 /** One fuzz input: a document text and the language it is opened as. */
 export interface FuzzInput {

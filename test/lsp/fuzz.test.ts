@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hover, PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
 import { LspClient } from './client';
-import { Pki } from './fixtures';
+import { DAY, leafExt, Pki } from '../fixtures/pki';
 import { FuzzMaterial, fuzzInputs, fuzzMaterial, fuzzSeed, prng } from './fuzz-inputs';
 
 const BOUND_MS = 5000;
@@ -84,7 +84,9 @@ describe('fuzz: the server survives hostile documents', () => {
     const uri = 'file:///certops-fuzz/after.pem';
     const diags = await lsp.open(uri, material.leaf.pem + material.intermediate.pem);
     assert.deepEqual(diags, []);
-    const expired = pki.issue('fuzz-expired', { cn: 'old.example.com', issuer: material.intermediate, notBeforeDays: -10, notAfterDays: -1 });
+    const expired = pki.issue('fuzz-expired', {
+      subject: '/CN=old.example.com', issuer: material.intermediate, ext: leafExt('DNS:old.example.com'), notBefore: -10 * DAY, notAfter: -1 * DAY,
+    });
     assert.deepEqual((await lsp.change(uri, expired.pem + material.intermediate.pem)).map((d) => d.code), ['cert-expired']);
     const hover = await lsp.hover(uri, { line: 1, character: 3 });
     assert.match(JSON.stringify(hover?.contents), /old\.example\.com/);

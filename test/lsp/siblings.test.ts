@@ -2,23 +2,18 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { LspClient, codes, msg } from './client';
-import { Issued, Pki } from './fixtures';
+import { LspClient, codes, msg, startChainServer } from './client';
+import { Issued, Pki } from '../fixtures/pki';
 
 let pki: Pki;
 let lsp: LspClient;
-let root: Issued, intermediate: Issued, leaf: Issued;
+let intermediate: Issued, leaf: Issued;
+let stop: () => Promise<void>;
 
 before(async () => {
-  pki = new Pki();
-  ({ root, intermediate, leaf } = pki.chain('sib'));
-  lsp = await LspClient.start({ trust: { extraCAFiles: [root.certPath] } });
+  ({ pki, lsp, intermediate, leaf, stop } = await startChainServer('sib'));
 });
-
-after(async () => {
-  await lsp.stop();
-  pki.dispose();
-});
+after(() => stop?.());
 
 const PATTERNS: [string, string][] = [
   ['site.crt', 'site.key'],

@@ -1,11 +1,11 @@
 // `certops match CERT KEY` for RSA, EC and Ed25519 keys in every PEM layout operators meet, plus encrypted keys.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
-import { leafExt, Pki, ROOT_EXT } from './fixtures/pki';
+import { leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
 after(() => pki.dispose());
@@ -14,7 +14,7 @@ const rsa = pki.issue('rsa', { subject: '/CN=rsa.example.test', ext, key: 'rsa20
 const ec = pki.issue('ec', { subject: '/CN=ec.example.test', ext, key: 'ec' });
 const ed = pki.issue('ed', { subject: '/CN=ed.example.test', ext, key: 'ed25519' });
 const ca = pki.issue('ca', { subject: '/CN=Match CA', ext: ROOT_EXT });
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' });
+const openssl = (...args: string[]) => pki.openssl(args);
 const at = (name: string) => join(pki.dir, name);
 
 // The layouts: PKCS#1 and SEC1 ("traditional"), PKCS#8 DER, encrypted PKCS#8 and legacy PEM encryption.

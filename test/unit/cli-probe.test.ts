@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tls from 'node:tls';
 import { main } from '../../server/src/cli/main';
 import { parseTarget, ProbeError, probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from './fixtures/pki';
+import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
 const root = pki.issue('root', { subject: '/CN=Probe Root', ext: ROOT_EXT, notAfter: 365 * 86400 });

@@ -2,11 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from './fixtures/pki';
+import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
 after(() => pki.dispose());
@@ -16,11 +15,7 @@ const leaf = pki.issue('leaf', { subject: '/CN=api.example.test', issuer: inter,
 const revoked = pki.issue('revoked', { subject: '/CN=old.example.test', issuer: inter, ext: leafExt('DNS:old.example.test') });
 const crl = pki.crl(inter, [revoked]);
 const other = pki.issue('other', { subject: '/CN=Other Root', ext: ROOT_EXT });
-const file = (name: string, content: string) => {
-  const p = join(pki.dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const file = (name: string, content: string) => pki.write(name, content);
 const chainFile = file('fullchain.pem', leaf.pem + inter.pem);
 const crlFile = file('inter.crl', crl);
 const sha = (i: { der: Uint8Array }) => createHash('sha256').update(i.der).digest('hex');

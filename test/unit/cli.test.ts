@@ -2,24 +2,19 @@
 // plus a few runs of the real dist/cli.js. Commands covered here: dispatch, inspect, lint, expiry, match.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
-import { leafExt, Pki, ROOT_EXT, CA_EXT } from './fixtures/pki';
+import { leafExt, Pki, ROOT_EXT, CA_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
 after(() => pki.dispose());
 const root = pki.issue('root', { subject: '/CN=CLI Test Root/O=certops', ext: ROOT_EXT, notAfter: 365 * 86400 });
 const inter = pki.issue('inter', { subject: '/CN=CLI Test Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
 const leaf = pki.issue('leaf', { subject: '/CN=localhost', issuer: inter, ext: leafExt('DNS:localhost,IP:127.0.0.1,IP:::1'), notAfter: 20 * 86400 });
-const file = (name: string, content: string | Buffer) => {
-  const p = join(pki.dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const file = (name: string, content: string | Buffer) => pki.write(name, content);
 const chainPem = file('chain.pem', leaf.pem + inter.pem);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki.dir, stdio: 'pipe' }).toString();
+const openssl = (...args: string[]) => pki.openssl(args);
 const fingerprint = (path: string) => openssl('x509', '-in', path, '-noout', '-fingerprint', '-sha256').split('=')[1].trim().replace(/:/g, '').toLowerCase();
 
 /** Runs main in-process; `now` defaults to the real clock, as the generated certificates are relative to it. */
@@ -115,8 +110,7 @@ describe('inspect', () => {
   });
 
   test('keys show public facts only', async () => {
-    const keyPem = execFileSync('cat', [leaf.keyPath]).toString();
-    const body = keyPem.split('\n')[1];
+    const body = leaf.keyPem.split('\n')[1];
     for (const args of [['inspect', leaf.keyPath], ['inspect', '--json', leaf.keyPath]]) {
       const r = await run(args);
       assert.equal(r.code, 0);

@@ -6,7 +6,7 @@ import { editableDiagnostics, embeddedRegions, EmbeddedRegion, standsOnOwnLines 
 import { decodeQuoted, nestsDeeperThan } from '../../server/src/embedded/yaml';
 import { decodeJsonString } from '../../server/src/embedded/json';
 import { LineIndex } from '../../server/src/embedded/text';
-import { Issued, Pki } from '../lsp/fixtures';
+import { Issued, Pki } from '../fixtures/pki';
 
 let pki: Pki;
 let leaf: Issued;

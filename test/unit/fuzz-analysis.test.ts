@@ -11,7 +11,7 @@ import { hoverAt } from '../../server/src/services/hover';
 import { documentLinks } from '../../server/src/services/links';
 import { DEFAULT_SETTINGS } from '../../server/src/services/settings';
 import { documentSymbols, foldingRanges } from '../../server/src/services/symbols';
-import { Pki } from '../lsp/fixtures';
+import { Pki } from '../fixtures/pki';
 import { FuzzInput, fuzzInputs, fuzzMaterial, fuzzSeed, prng } from '../lsp/fuzz-inputs';
 
 const PER_INPUT_MS = 5000;

@@ -7,7 +7,7 @@ import { analyzeDocument } from '../../server/src/analysis';
 import { settleIssuers } from '../../server/src/analysis/chain';
 import { decodeStats } from '../../server/src/analysis/decode';
 import { bodyStats } from '../../server/src/pem/scanner';
-import { Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
+import { Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
 
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${(Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PeerName, loadCertificate, matchesHostname, validatePath } from '../../server/src/validation';
-import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
+import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
 
 const codes = (r: { errors: { code: string }[] }) => [...new Set(r.errors.map((e) => e.code))].sort();
 

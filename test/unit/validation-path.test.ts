@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ValidationOptions, validatePath } from '../../server/src/validation';
-import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
+import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
 
 const HOST = 'www.example.test';
 const sha = (c: Issued) => createHash('sha256').update(c.der).digest('hex');

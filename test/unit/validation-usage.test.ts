@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ERROR_CODES, basicConstraints, certificateProblems, isSelfIssued, issued, loadCertificate, validatePath,
 } from '../../server/src/validation';
-import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from './fixtures/pki';
+import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
 
 const HOST = 'svc.example.test';
 const codes = (r: { errors: { code: string }[] }) => [...new Set(r.errors.map((e) => e.code))].sort();
