@@ -4,8 +4,8 @@
  * private value is returned, logged or kept.
  */
 import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
-import { CURVES, KEY_ALGORITHMS } from './oids';
-import { children, content, integerBits, oid, readRoot, readTlv } from './der';
+import { CURVES, KEY_ALGORITHMS } from '../der/oids';
+import { children, content, integerBits, readOid, readRoot, readTlv } from '../der';
 import { describeSpki, sha256 } from './spki';
 import type { PrivateKeyInfo, PublicKeyBlockInfo } from './model';
 
@@ -31,19 +31,19 @@ export function parsePrivateKey(label: string, der: Buffer, headers: [string, st
     case 'ENCRYPTED PRIVATE KEY':
       return parseEncryptedPkcs8(der);
     case 'RSA PRIVATE KEY': {
-      const [, n] = children(der, readRoot(der));
-      return withSpki({ type: 'RSA', format: 'pkcs1', encrypted: false, bits: integerBits(der, n) }, der, 'pkcs1');
+      const [, n] = children(readRoot(der));
+      return withSpki({ type: 'RSA', format: 'pkcs1', encrypted: false, bits: integerBits(content(n)) }, der, 'pkcs1');
     }
     case 'EC PRIVATE KEY': {
-      const params = children(der, readRoot(der)).find((t) => t.tag === 0xa0);
-      const curveOid = params ? oid(der, children(der, params)[0]) : '';
+      const params = children(readRoot(der)).find((t) => t.tag === 0xa0);
+      const curveOid = params ? readOid(children(params)[0]) : '';
       const curve = CURVES[curveOid];
       return withSpki({ type: 'EC', format: 'sec1', encrypted: false, curve: curve?.name ?? (curveOid || undefined), bits: curve?.bits }, der, 'sec1');
     }
     case 'DSA PRIVATE KEY': {
-      const [, p] = children(der, readRoot(der));
+      const [, p] = children(readRoot(der));
       const key = createPrivateKey({ key: der, format: 'der', type: 'pkcs1' } as never);
-      return { type: 'DSA', format: 'dsa', encrypted: false, bits: integerBits(der, p), spkiSha256: spkiOf(key) };
+      return { type: 'DSA', format: 'dsa', encrypted: false, bits: integerBits(content(p)), spkiSha256: spkiOf(key) };
     }
     default:
       return parsePkcs8(der);
@@ -51,30 +51,30 @@ export function parsePrivateKey(label: string, der: Buffer, headers: [string, st
 }
 
 function parsePkcs8(der: Buffer): PrivateKeyInfo {
-  const [, algId, key] = children(der, readRoot(der));
-  const [algOid, params] = children(der, algId);
-  const id = oid(der, algOid);
+  const [, algId, key] = children(readRoot(der));
+  const [algOid, params] = children(algId);
+  const id = readOid(algOid);
   const info: PrivateKeyInfo = { type: KEY_ALGORITHMS[id] ?? id, format: 'pkcs8', encrypted: false };
   if (info.type === 'RSA' || info.type === 'RSA-PSS') {
-    const inner = content(der, key);
-    info.bits = integerBits(inner, children(inner, readRoot(inner))[1]);
+    const inner = content(key);
+    info.bits = integerBits(content(children(readRoot(inner))[1]));
   } else if (info.type === 'EC' && params?.tag === 0x06) {
-    const c = CURVES[oid(der, params)];
-    info.curve = c?.name ?? oid(der, params);
+    const c = CURVES[readOid(params)];
+    info.curve = c?.name ?? readOid(params);
     info.bits = c?.bits;
   } else if (info.type === 'Ed25519' || info.type === 'X25519') info.bits = 256;
   else if (info.type === 'Ed448' || info.type === 'X448') info.bits = 448;
-  else if (info.type === 'DSA' && params?.tag === 0x30) info.bits = integerBits(der, children(der, params)[0]);
+  else if (info.type === 'DSA' && params?.tag === 0x30) info.bits = integerBits(content(children(params)[0]));
   return withSpki(info, der, 'pkcs8');
 }
 
 function parseEncryptedPkcs8(der: Buffer): PrivateKeyInfo {
-  const [algId] = children(der, readRoot(der));
-  const [algOid, params] = children(der, algId);
-  let encryption = oid(der, algOid);
+  const [algId] = children(readRoot(der));
+  const [algOid, params] = children(algId);
+  let encryption = readOid(algOid);
   if (encryption === '1.2.840.113549.1.5.13' && params) {
-    const [, enc] = children(der, params);
-    const cipher = oid(der, children(der, enc)[0]);
+    const [, enc] = children(params);
+    const cipher = readOid(children(enc)[0]);
     encryption = `PBES2 ${CIPHERS[cipher] ?? cipher}`;
   }
   return { type: 'unknown', format: 'encrypted-pkcs8', encrypted: true, encryption };
@@ -108,7 +108,7 @@ function parseOpenSsh(der: Buffer): PrivateKeyInfo {
     const e = unsigned(blob.string());
     const n = unsigned(blob.string());
     info.type = 'RSA';
-    info.bits = integerBits(n, { tag: 2, start: 0, body: 0, end: n.length });
+    info.bits = integerBits(n);
     jwk = { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') };
   } else if (keyType === 'ssh-ed25519') {
     info.type = 'Ed25519';
@@ -157,10 +157,10 @@ class SshReader {
 /** Decodes a PUBLIC KEY (SPKI) or RSA PUBLIC KEY (PKCS#1) block. */
 export function parsePublicKey(label: string, der: Buffer): PublicKeyBlockInfo {
   if (label === 'RSA PUBLIC KEY') {
-    const [n] = children(der, readRoot(der));
+    const [n] = children(readRoot(der));
     const spki = createPublicKey({ key: der, format: 'der', type: 'pkcs1' }).export({ type: 'spki', format: 'der' });
-    return { algorithm: 'RSA', bits: integerBits(der, n), spkiSha256: sha256(spki), format: 'pkcs1' };
+    return { algorithm: 'RSA', bits: integerBits(content(n)), spkiSha256: sha256(spki), format: 'pkcs1' };
   }
   const root = readTlv(der, 0);
-  return { ...describeSpki(der, root), format: 'spki' };
+  return { ...describeSpki(root), format: 'spki' };
 }

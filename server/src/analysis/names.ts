@@ -1,21 +1,21 @@
-import { ATTRIBUTE_NAMES } from './oids';
-import { Tlv, children, encoded, oid, text } from './der';
+import { ATTRIBUTE_NAMES } from '../der/oids';
+import { Tlv, children, encoded, readOid, readText } from '../der';
 
 /**
  * An X.501 Name as an RFC 4514 string: most specific RDN first, `,` between
  * RDNs, `+` inside multi-valued RDNs, special characters escaped, unknown
  * types as dotted OIDs with the value's DER in `#hex`.
  */
-export function nameToString(buf: Buffer, name: Tlv): string {
+export function nameToString(name: Tlv): string {
   const rdns: string[] = [];
-  for (const set of children(buf, name)) {
+  for (const set of children(name)) {
     const parts: string[] = [];
-    for (const atv of children(buf, set)) {
-      const [type, value] = children(buf, atv);
-      const id = oid(buf, type);
+    for (const atv of children(set)) {
+      const [type, value] = children(atv);
+      const id = readOid(type);
       const short = ATTRIBUTE_NAMES[id];
       const isString = [0x0c, 0x13, 0x16, 0x14, 0x1e, 0x1c, 0x1a].includes(value.tag);
-      parts.push(short && isString ? `${short}=${escapeValue(text(buf, value))}` : `${id}=#${encoded(buf, value).toString('hex')}`);
+      parts.push(short && isString ? `${short}=${escapeValue(readText(value))}` : `${id}=#${encoded(value).toString('hex')}`);
     }
     rdns.push(parts.join('+'));
   }
@@ -23,11 +23,11 @@ export function nameToString(buf: Buffer, name: Tlv): string {
 }
 
 /** The first value of an attribute (e.g. CN) in a Name, or undefined. */
-export function nameAttribute(buf: Buffer, name: Tlv, attributeOid: string): string | undefined {
-  for (const set of children(buf, name)) {
-    for (const atv of children(buf, set)) {
-      const [type, value] = children(buf, atv);
-      if (oid(buf, type) === attributeOid) return text(buf, value);
+export function nameAttribute(name: Tlv, attributeOid: string): string | undefined {
+  for (const set of children(name)) {
+    for (const atv of children(set)) {
+      const [type, value] = children(atv);
+      if (readOid(type) === attributeOid) return readText(value);
     }
   }
   return undefined;

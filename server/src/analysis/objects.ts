@@ -1,7 +1,7 @@
 /** CSRs, CRLs, PKCS#7 bundles and domain parameters: the blocks that are neither certificates nor keys. */
 import { constants, createPublicKey, verify } from 'node:crypto';
-import { CURVES } from './oids';
-import { Tlv, bitString, children, encoded, expect, integerBits, oid, readRoot, readTlv, time } from './der';
+import { CURVES } from '../der/oids';
+import { Tlv, children, content, encoded, expect, integerBits, readBitString, readOid, readRoot, readTime, readTlv } from '../der';
 import { nameAttribute, nameToString } from './names';
 import { describeSpki } from './spki';
 import { generalNames, parseCertificate, signatureAlgorithmOf } from './certificate';
@@ -22,60 +22,60 @@ export function verifySignature(data: Buffer, signature: Buffer, spki: Buffer, a
 
 /** Decodes a PKCS#10 certificate request and checks its self-signature. */
 export function parseCsr(der: Buffer): CsrInfo {
-  const [info, sigAlg, sig] = children(der, readRoot(der));
-  const [, subject, spki, attrs] = children(der, expect(info, 0x30, 'CertificationRequestInfo'));
+  const [info, sigAlg, sig] = children(readRoot(der));
+  const [, subject, spki, attrs] = children(expect(info, 0x30, 'CertificationRequestInfo'));
   expect(subject, 0x30, 'subject');
   expect(spki, 0x30, 'subjectPublicKeyInfo');
   let sans: SubjectAltName[] = [];
   if (attrs?.tag === 0xa0) {
-    for (const attr of children(der, attrs)) {
-      const [type, values] = children(der, attr);
-      if (oid(der, type) !== '1.2.840.113549.1.9.14') continue;
-      const extensions = children(der, values)[0];
-      for (const e of children(der, extensions)) {
-        const parts = children(der, e);
-        if (oid(der, parts[0]) !== '2.5.29.17') continue;
+    for (const attr of children(attrs)) {
+      const [type, values] = children(attr);
+      if (readOid(type) !== '1.2.840.113549.1.9.14') continue;
+      const extensions = children(values)[0];
+      for (const e of children(extensions)) {
+        const parts = children(e);
+        if (readOid(parts[0]) !== '2.5.29.17') continue;
         const value = parts[parts.length - 1];
-        sans = generalNames(der, readTlv(der, value.body, value.end));
+        sans = generalNames(readTlv(der, value.body, value.end));
       }
     }
   }
-  const alg = signatureAlgorithmOf(der, expect(sigAlg, 0x30, 'signatureAlgorithm'));
+  const alg = signatureAlgorithmOf(expect(sigAlg, 0x30, 'signatureAlgorithm'));
   return {
-    subject: nameToString(der, subject),
-    commonName: nameAttribute(der, subject, '2.5.4.3'),
+    subject: nameToString(subject),
+    commonName: nameAttribute(subject, '2.5.4.3'),
     sans,
-    publicKey: describeSpki(der, spki),
+    publicKey: describeSpki(spki),
     signatureAlgorithm: alg.name,
-    signatureValid: verifySignature(encoded(der, info), bitString(der, expect(sig, 0x03, 'signature')), encoded(der, spki), alg),
+    signatureValid: verifySignature(encoded(info), readBitString(expect(sig, 0x03, 'signature')).bytes, encoded(spki), alg),
   };
 }
 
 /** Decodes an X.509 CRL (without checking its signature: the issuer may not be at hand). */
 export function parseCrl(der: Buffer): CrlInfo {
-  const [tbs, sigAlg] = children(der, readRoot(der));
-  const f = children(der, expect(tbs, 0x30, 'TBSCertList'));
+  const [tbs, sigAlg] = children(readRoot(der));
+  const f = children(expect(tbs, 0x30, 'TBSCertList'));
   let i = f[0]?.tag === 0x02 ? 1 : 0;
   i++; // signature algorithm
   const issuer = expect(f[i++], 0x30, 'issuer');
-  const thisUpdate = time(der, f[i++]);
+  const thisUpdate = new Date(readTime(f[i++]) * 1000);
   let nextUpdate: Date | undefined;
-  if (f[i] && (f[i].tag === 0x17 || f[i].tag === 0x18)) nextUpdate = time(der, f[i++]);
-  const revoked = f[i]?.tag === 0x30 ? children(der, f[i]).length : 0;
-  return { issuer: nameToString(der, issuer), thisUpdate, nextUpdate, revokedCount: revoked, signatureAlgorithm: signatureAlgorithmOf(der, sigAlg).name };
+  if (f[i] && (f[i].tag === 0x17 || f[i].tag === 0x18)) nextUpdate = new Date(readTime(f[i++]) * 1000);
+  const revoked = f[i]?.tag === 0x30 ? children(f[i]).length : 0;
+  return { issuer: nameToString(issuer), thisUpdate, nextUpdate, revokedCount: revoked, signatureAlgorithm: signatureAlgorithmOf(sigAlg).name };
 }
 
 /** Decodes the certificates inside a PKCS#7 / CMS SignedData. */
 export function parsePkcs7(der: Buffer): Pkcs7Info {
-  const [type, explicit] = children(der, readRoot(der));
-  if (oid(der, type) !== '1.2.840.113549.1.7.2') throw new Error('only PKCS#7 SignedData is supported');
-  const signedData = children(der, expect(explicit, 0xa0, 'content'))[0];
-  const fields = children(der, expect(signedData, 0x30, 'SignedData'));
+  const [type, explicit] = children(readRoot(der));
+  if (readOid(type) !== '1.2.840.113549.1.7.2') throw new Error('only PKCS#7 SignedData is supported');
+  const signedData = children(expect(explicit, 0xa0, 'content'))[0];
+  const fields = children(expect(signedData, 0x30, 'SignedData'));
   const certs = fields.find((t) => t.tag === 0xa0);
   const crls = fields.find((t) => t.tag === 0xa1);
   return {
-    certificates: certs ? children(der, certs).map((c: Tlv) => parseCertificate(encoded(der, c))) : [],
-    crlCount: crls ? children(der, crls).length : 0,
+    certificates: certs ? children(certs).map((c: Tlv) => parseCertificate(encoded(c))) : [],
+    crlCount: crls ? children(crls).length : 0,
   };
 }
 
@@ -84,12 +84,12 @@ export function parseParameters(label: string, der: Buffer): ParametersInfo {
   if (label === 'EC PARAMETERS') {
     const t = readTlv(der, 0);
     if (t.tag === 0x06) {
-      const id = oid(der, t);
+      const id = readOid(t);
       return { kind: 'EC', curve: CURVES[id]?.name ?? id, bits: CURVES[id]?.bits };
     }
     expect(t, 0x30, 'ECParameters');
     return { kind: 'EC', curve: 'explicit parameters' };
   }
-  const [p] = children(der, readRoot(der));
-  return { kind: 'DH', bits: integerBits(der, expect(p, 0x02, 'prime')) };
+  const [p] = children(readRoot(der));
+  return { kind: 'DH', bits: integerBits(content(expect(p, 0x02, 'prime'))) };
 }

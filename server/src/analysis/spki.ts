@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
-import { CURVES, KEY_ALGORITHMS } from './oids';
-import { Tlv, bitString, children, encoded, expect, integerBits, oid, readTlv } from './der';
+import { CURVES, KEY_ALGORITHMS } from '../der/oids';
+import { Tlv, children, content, encoded, expect, integerBits, readBitString, readOid, readTlv } from '../der';
 import type { PublicKeyInfo } from './model';
 
 /** Hex SHA-256. */
@@ -9,25 +9,25 @@ export function sha256(data: Buffer): string {
 }
 
 /** Facts about a DER SubjectPublicKeyInfo element, read without building a KeyObject. */
-export function describeSpki(buf: Buffer, spki: Tlv): PublicKeyInfo {
-  const [algId, key] = children(buf, expect(spki, 0x30, 'SubjectPublicKeyInfo'));
-  const [algOid, params] = children(buf, expect(algId, 0x30, 'AlgorithmIdentifier'));
-  const id = oid(buf, algOid);
+export function describeSpki(spki: Tlv): PublicKeyInfo {
+  const [algId, key] = children(expect(spki, 0x30, 'SubjectPublicKeyInfo'));
+  const [algOid, params] = children(expect(algId, 0x30, 'AlgorithmIdentifier'));
+  const id = readOid(algOid);
   const algorithm = KEY_ALGORITHMS[id] ?? id;
-  const info: PublicKeyInfo = { algorithm, spkiSha256: sha256(encoded(buf, spki)) };
+  const info: PublicKeyInfo = { algorithm, spkiSha256: sha256(encoded(spki)) };
   expect(key, 0x03, 'subjectPublicKey');
   if (algorithm === 'RSA' || algorithm === 'RSA-PSS') {
-    const bits = bitString(buf, key);
+    const bits = readBitString(key).bytes;
     const seq = readTlv(bits, 0);
-    const [n] = children(bits, seq);
-    info.bits = integerBits(bits, n);
+    const [n] = children(seq);
+    info.bits = integerBits(content(n));
   } else if (algorithm === 'EC' && params?.tag === 0x06) {
-    const curveOid = oid(buf, params);
+    const curveOid = readOid(params);
     info.curve = CURVES[curveOid]?.name ?? curveOid;
     info.bits = CURVES[curveOid]?.bits;
   } else if (algorithm === 'Ed25519' || algorithm === 'X25519') info.bits = 256;
   else if (algorithm === 'Ed448' || algorithm === 'X448') info.bits = 448;
-  else if (algorithm === 'DSA' && params?.tag === 0x30) info.bits = integerBits(buf, children(buf, params)[0]);
+  else if (algorithm === 'DSA' && params?.tag === 0x30) info.bits = integerBits(content(children(params)[0]));
   return info;
 }
 

@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  BitString, DerError, Reader, TAG, Tlv, children, parseOne, raw, readBitString, readBoolean,
-  readIntegerBytes, readOid, readSmallInt, readTime, value,
-} from './der';
+  BitString, DerError, Reader, TAG, Tlv, children, content, encoded, parseOne, readBitString, readBoolean,
+  readIntegerBytes, readOid, readSmallInt, readTime,
+} from '../der';
+import { KEY_USAGE_BITS } from '../der/oids';
 import { GeneralName, Name, parseGeneralName, parseGeneralNames, parseName } from './names';
 
 export const EXT = {
@@ -31,11 +32,7 @@ export const EXT = {
 /** Extensions this module processes, so a critical one is not "unknown". */
 export const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set<string>(Object.values(EXT));
 
-export const KU_BITS = [
-  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
-  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
-] as const;
-export type KeyUsageName = (typeof KU_BITS)[number];
+export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
 
 export interface AlgorithmIdentifier {
   readonly oid: string;
@@ -88,7 +85,7 @@ export interface Certificate {
   readonly extensions: readonly Extension[];
   readonly duplicateExtensions: boolean;
   readonly basicConstraints: { ca: boolean; pathLen: number | undefined } | undefined;
-  /** Bit i set when KU_BITS[i] is asserted. */
+  /** Bit i set when KEY_USAGE_BITS[i] is asserted. */
   readonly keyUsage: number | undefined;
   readonly extKeyUsage: readonly string[] | undefined;
   readonly subjectAltName: readonly GeneralName[] | undefined;
@@ -100,15 +97,15 @@ export interface Certificate {
 export function parseAlgorithm(t: Tlv): AlgorithmIdentifier {
   const r = new Reader(t);
   const oid = readOid(r.next(TAG.OID));
-  const params = r.done() ? undefined : raw(r.next());
+  const params = r.done() ? undefined : encoded(r.next());
   r.end();
-  return { oid, params, der: raw(t) };
+  return { oid, params, der: encoded(t) };
 }
 
 function decodeKeyUsage(v: Uint8Array): number {
   const bs = readBitString(parseOne(v));
   let bits = 0;
-  for (let i = 0; i < KU_BITS.length; i++) {
+  for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
     if ((bs.bytes[i >> 3] ?? 0) & (0x80 >> (i & 7))) bits |= 1 << i;
   }
   return bits;
@@ -144,7 +141,7 @@ function decodeAki(v: Uint8Array): AuthorityKeyId {
   const s = r.optional(0x82);
   if (s) readIntegerBytes(s, 0x82);
   r.end();
-  return { keyId: k && value(k), hasIssuer: !!i, hasSerial: !!s };
+  return { keyId: k && content(k), hasIssuer: !!i, hasSerial: !!s };
 }
 
 function decodeAia(v: Uint8Array): void {
@@ -207,7 +204,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
       const oid = readOid(xr.next(TAG.OID));
       const ct = xr.optional(TAG.BOOLEAN);
       const critical = ct ? readBoolean(ct) : false;
-      const v = value(xr.next(TAG.OCTET_STRING));
+      const v = content(xr.next(TAG.OCTET_STRING));
       xr.end();
       extensions.push({ oid, critical, value: v });
     }
@@ -246,7 +243,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
   if (ski) {
     const t = parseOne(ski.value);
     if (t.tag !== TAG.OCTET_STRING) throw new DerError('SKI must be an OCTET STRING');
-    subjectKeyId = value(t);
+    subjectKeyId = content(t);
   }
   const sanValue = san ? parseGeneralNames(parseOne(san.value)) : undefined;
   if (sanValue && sanValue.length === 0) throw new DerError('empty subjectAltName');
@@ -258,7 +255,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
   return {
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
-    tbs: raw(tbsT),
+    tbs: encoded(tbsT),
     version,
     serial,
     tbsSignatureAlg,
@@ -268,7 +265,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
     subject,
     notBefore,
     notAfter,
-    spki: raw(spkiT),
+    spki: encoded(spkiT),
     spkiAlg,
     extensions,
     duplicateExtensions,
@@ -297,7 +294,7 @@ function looksLikePem(b: Uint8Array): boolean {
 }
 
 export function hasKeyUsage(c: Certificate, name: KeyUsageName): boolean {
-  return c.keyUsage !== undefined && (c.keyUsage & (1 << KU_BITS.indexOf(name))) !== 0;
+  return c.keyUsage !== undefined && (c.keyUsage & (1 << KEY_USAGE_BITS.indexOf(name))) !== 0;
 }
 
 export function extension(c: Certificate, oid: string): Extension | undefined {

@@ -6,7 +6,7 @@
  */
 import { AlgorithmIdentifier, Certificate, hasKeyUsage, parseAlgorithm } from './cert';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
-import { BitString, DerError, Reader, TAG, Tlv, children, parseOne, raw, readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime, value } from './der';
+import { BitString, DerError, Reader, TAG, Tlv, children, content, encoded, parseOne, readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime } from '../der';
 import { Name, namesEqual, parseName } from './names';
 import { verifySignature } from './signature';
 
@@ -33,7 +33,7 @@ function readExtensions(t: Tlv): { oid: string; critical: boolean }[] {
     const r = new Reader(e);
     const oid = readOid(r.next(TAG.OID));
     const c = r.optional(TAG.BOOLEAN);
-    value(r.next(TAG.OCTET_STRING));
+    content(r.next(TAG.OCTET_STRING));
     r.end();
     return { oid, critical: c ? readBoolean(c) : false };
   });
@@ -72,7 +72,7 @@ export function parseCrl(der: Uint8Array): Crl {
     xr.end();
   }
   r.end();
-  return { der, tbs: raw(tbsT), tbsSignatureAlg, signatureAlg, signature, issuer, thisUpdate, nextUpdate, revoked, extensions };
+  return { der, tbs: encoded(tbsT), tbsSignatureAlg, signatureAlg, signature, issuer, thisUpdate, nextUpdate, revoked, extensions };
 }
 
 /**

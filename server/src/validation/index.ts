@@ -36,13 +36,14 @@ import { EKU_OIDS, Role, caProblems, commonNameProblems, leafProblems } from './
 export { ERROR_CODES } from './codes';
 export type { ErrorCode, ValidationError } from './codes';
 export type { Certificate } from './cert';
-export { parseCertificate, toDer, hasKeyUsage, KU_BITS } from './cert';
+export { parseCertificate, toDer, hasKeyUsage } from './cert';
+export { KEY_USAGE_BITS as KU_BITS } from '../der/oids';
 export { matchesHostname, parseIp, isValidDnsName } from './hostname';
 export type { PeerName } from './hostname';
 export { isSelfIssued, basicConstraints, isCa, EKU_OIDS } from './profile';
 export type { Role } from './profile';
 export { LIMITS } from './path';
-export { DerError } from './der';
+export { DerError } from '../der';
 
 export interface ValidationOptions {
   /** The end-entity certificate, DER or PEM. */

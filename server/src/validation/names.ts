@@ -3,7 +3,8 @@
  * §7.1 asks for in practice: string attributes case-folded with internal
  * whitespace collapsed, everything else byte for byte.
  */
-import { DerError, Reader, TAG, Tlv, children, raw, readOid, value } from './der';
+import { DerError, Reader, TAG, Tlv, children, content, encoded, readOid, readText } from '../der';
+import { ATTRIBUTE_NAMES } from '../der/oids';
 
 export const OID_CN = '2.5.4.3';
 export const OID_EMAIL_ATTR = '1.2.840.113549.1.9.1';
@@ -27,24 +28,6 @@ export interface Name {
 
 const STRING_TAGS = new Set<number>([TAG.UTF8, TAG.PRINTABLE, TAG.T61, TAG.IA5, TAG.BMP, TAG.UNIVERSAL, 0x1a]);
 
-function decodeString(tag: number, v: Uint8Array): string {
-  const b = Buffer.from(v);
-  if (tag === TAG.BMP) {
-    if (b.length % 2) throw new DerError('odd BMPString');
-    const sw = Buffer.from(b);
-    sw.swap16();
-    return sw.toString('utf16le');
-  }
-  if (tag === TAG.UNIVERSAL) {
-    if (b.length % 4) throw new DerError('bad UniversalString');
-    let s = '';
-    for (let i = 0; i < b.length; i += 4) s += String.fromCodePoint(b.readUInt32BE(i));
-    return s;
-  }
-  if (tag === TAG.UTF8) return b.toString('utf8');
-  return b.toString('latin1');
-}
-
 function normalizeText(s: string): string {
   return s.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
 }
@@ -55,9 +38,9 @@ function parseAttribute(t: Tlv): Attribute {
   const v = r.next();
   r.end();
   const isString = STRING_TAGS.has(v.tag);
-  const text = isString ? decodeString(v.tag, value(v)) : undefined;
-  const norm = text !== undefined ? 's:' + normalizeText(text) : 'b:' + Buffer.from(raw(v)).toString('hex');
-  return { oid, tag: v.tag, text, raw: raw(v), norm };
+  const text = isString ? readText(v) : undefined;
+  const norm = text !== undefined ? 's:' + normalizeText(text) : 'b:' + Buffer.from(encoded(v)).toString('hex');
+  return { oid, tag: v.tag, text, raw: encoded(v), norm };
 }
 
 export function parseName(t: Tlv): Name {
@@ -72,7 +55,7 @@ export function parseName(t: Tlv): Name {
   const key = rdns
     .map((rdn) => rdn.map((a) => `${a.oid}=${JSON.stringify(a.norm)}`).sort().join('+'))
     .join(',');
-  return { der: raw(t), rdns, key };
+  return { der: encoded(t), rdns, key };
 }
 
 export function nameIsEmpty(n: Name): boolean {
@@ -101,11 +84,8 @@ export function nameHasPrefix(n: Name, prefix: Name): boolean {
 }
 
 export function nameToString(n: Name): string {
-  const short: Record<string, string> = {
-    '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  };
   return n.rdns
-    .map((rdn) => rdn.map((a) => `${short[a.oid] ?? a.oid}=${a.text ?? '#' + Buffer.from(a.raw).toString('hex')}`).join('+'))
+    .map((rdn) => rdn.map((a) => `${ATTRIBUTE_NAMES[a.oid] ?? a.oid}=${a.text ?? '#' + Buffer.from(a.raw).toString('hex')}`).join('+'))
     .join(', ');
 }
 
@@ -118,7 +98,7 @@ export type GeneralName =
   | { kind: 'other'; tag: number; raw: Uint8Array };
 
 function ia5(t: Tlv): string {
-  const v = value(t);
+  const v = content(t);
   for (const b of v) if (b > 0x7f) throw new DerError('IA5String with non-ASCII octet');
   return Buffer.from(v).toString('latin1');
 }
@@ -133,7 +113,7 @@ export function parseGeneralName(t: Tlv): GeneralName {
     case 0x86:
       return { kind: 'uri', value: ia5(t) };
     case 0x87:
-      return { kind: 'ip', value: value(t) };
+      return { kind: 'ip', value: content(t) };
     case 0xa4: {
       const r = new Reader(t);
       const n = parseName(r.next(TAG.SEQUENCE));
@@ -144,7 +124,7 @@ export function parseGeneralName(t: Tlv): GeneralName {
     case 0xa3: // x400Address
     case 0xa5: // ediPartyName
     case 0x88: // registeredID
-      return { kind: 'other', tag: t.tag, raw: raw(t) };
+      return { kind: 'other', tag: t.tag, raw: encoded(t) };
     default:
       throw new DerError(`unknown GeneralName tag 0x${t.tag.toString(16)}`);
   }

@@ -4,6 +4,7 @@
  * A certificate is checked in one of three roles, since the rules differ for
  * the leaf, for intermediates and for trust anchors.
  */
+import { EKU_NAMES } from '../der/oids';
 import { Certificate, EXT, UNDERSTOOD_EXTENSIONS, extension, hasKeyUsage } from './cert';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
 import { constraintsProblem } from './constraints';
@@ -13,14 +14,8 @@ import { keyPolicyProblem, publicKey, signatureScheme } from './signature';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
 
-export const EKU_OIDS: Record<string, string> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  OCSPSigning: '1.3.6.1.5.5.7.3.9',
-};
+/** Extended key usage OIDs by name ('serverAuth', ...), for callers that name the purpose they want. */
+export const EKU_OIDS: Record<string, string> = Object.fromEntries(Object.entries(EKU_NAMES).map(([oid, name]) => [name, oid]));
 export const ANY_EKU = '2.5.29.37.0';
 
 /** Whether subject and issuer names are equal (RFC 5280 "self-issued"). */

@@ -3,38 +3,13 @@
  * the public-key policy (key sizes and curves the Web PKI accepts).
  */
 import { KeyObject, constants, createPublicKey, verify } from 'node:crypto';
-import { DerError, Reader, TAG, parseOne, readOid, readSmallInt } from './der';
+import { DerError, Reader, TAG, parseOne, readOid, readSmallInt } from '../der';
+import { CURVES, HASH_ALGORITHMS, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from '../der/oids';
 import { AlgorithmIdentifier } from './cert';
 
-const RSA = '1.2.840.113549.1.1.1';
-const RSA_PSS = '1.2.840.113549.1.1.10';
-const EC = '1.2.840.10045.2.1';
-const ED25519 = '1.3.101.112';
-const ED448 = '1.3.101.113';
-
-const HASH_OIDS: Record<string, string> = {
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
+// The named tables list more than the Web PKI accepts; these narrow them.
 const HASH_LEN: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
-
-const RSA_PKCS1: Record<string, string> = {
-  '1.2.840.113549.1.1.11': 'sha256',
-  '1.2.840.113549.1.1.12': 'sha384',
-  '1.2.840.113549.1.1.13': 'sha512',
-};
-const ECDSA: Record<string, string> = {
-  '1.2.840.10045.4.3.2': 'sha256',
-  '1.2.840.10045.4.3.3': 'sha384',
-  '1.2.840.10045.4.3.4': 'sha512',
-};
-
-const CURVES: Record<string, string> = {
-  '1.2.840.10045.3.1.7': 'P-256',
-  '1.3.132.0.34': 'P-384',
-  '1.3.132.0.35': 'P-521',
-};
+const ACCEPTED_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 const NULL_PARAMS = '0500';
 const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : '');
@@ -54,14 +29,14 @@ function pssParams(params: Uint8Array | undefined): Scheme {
   if (h) {
     const hr = new Reader(h);
     const alg = new Reader(hr.next(TAG.SEQUENCE));
-    hash = HASH_OIDS[readOid(alg.next(TAG.OID))] ?? 'unsupported';
+    hash = HASH_ALGORITHMS[readOid(alg.next(TAG.OID))] ?? 'unsupported';
   }
   const m = r.optional(0xa1);
   if (m) {
     const mr = new Reader(new Reader(m).next(TAG.SEQUENCE));
     if (readOid(mr.next(TAG.OID)) !== '1.2.840.113549.1.1.8') return { ok: false, reason: 'PSS mask generation is not MGF1' };
     const inner = new Reader(mr.next(TAG.SEQUENCE));
-    mgfHash = HASH_OIDS[readOid(inner.next(TAG.OID))] ?? 'unsupported';
+    mgfHash = HASH_ALGORITHMS[readOid(inner.next(TAG.OID))] ?? 'unsupported';
   }
   const s = r.optional(0xa2);
   if (s) salt = readSmallInt(new Reader(s).next(TAG.INTEGER));
@@ -76,20 +51,21 @@ function pssParams(params: Uint8Array | undefined): Scheme {
 
 /** Maps a signatureAlgorithm to a scheme; SHA-1, MD5 and DSA are refused. */
 export function signatureScheme(alg: AlgorithmIdentifier): Scheme {
+  const { name = '', hash = '' } = SIGNATURE_ALGORITHMS[alg.oid] ?? {};
   try {
-    if (RSA_PKCS1[alg.oid]) {
+    if (HASH_LEN[hash] && name.endsWith('WithRSAEncryption')) {
       // RFC 4055 wants NULL; absent parameters are tolerated because some encoders omit them.
       if (alg.params && hex(alg.params) !== NULL_PARAMS) return { ok: false, reason: 'RSA parameters must be NULL' };
-      return { ok: true, hash: RSA_PKCS1[alg.oid], key: 'rsa' };
+      return { ok: true, hash, key: 'rsa' };
     }
-    if (ECDSA[alg.oid]) {
+    if (HASH_LEN[hash] && name.startsWith('ecdsa-with-')) {
       if (alg.params) return { ok: false, reason: 'ECDSA parameters must be absent' };
-      return { ok: true, hash: ECDSA[alg.oid], key: 'ec' };
+      return { ok: true, hash, key: 'ec' };
     }
-    if (alg.oid === RSA_PSS) return pssParams(alg.params);
-    if (alg.oid === ED25519 || alg.oid === ED448) {
+    if (name === 'rsassaPss') return pssParams(alg.params);
+    if (name === 'Ed25519' || name === 'Ed448') {
       if (alg.params) return { ok: false, reason: 'EdDSA parameters must be absent' };
-      return { ok: true, hash: null, key: alg.oid === ED25519 ? 'ed25519' : 'ed448' };
+      return { ok: true, hash: null, key: name === 'Ed25519' ? 'ed25519' : 'ed448' };
     }
   } catch (e) {
     if (e instanceof DerError) return { ok: false, reason: `bad algorithm parameters: ${e.message}` };
@@ -100,25 +76,26 @@ export function signatureScheme(alg: AlgorithmIdentifier): Scheme {
 
 /** Why a subject public key is refused, or undefined when it is acceptable. */
 export function keyPolicyProblem(spkiAlg: AlgorithmIdentifier, key: KeyObject | undefined): { code: 'weak-key' | 'unsupported-algorithm'; message: string } | undefined {
-  if (spkiAlg.oid === RSA || spkiAlg.oid === RSA_PSS) {
+  const keyAlg = KEY_ALGORITHMS[spkiAlg.oid];
+  if (keyAlg === 'RSA' || keyAlg === 'RSA-PSS') {
     const bits = key?.asymmetricKeyDetails?.modulusLength;
     if (!bits) return { code: 'unsupported-algorithm', message: 'unreadable RSA key' };
     if (bits < 2048) return { code: 'weak-key', message: `RSA key of ${bits} bits (at least 2048 required)` };
     if (bits % 8) return { code: 'weak-key', message: `RSA modulus of ${bits} bits is not a multiple of 8` };
     return undefined;
   }
-  if (spkiAlg.oid === EC) {
+  if (keyAlg === 'EC') {
     let curve: string | undefined;
     try {
       const t = spkiAlg.params && parseOne(spkiAlg.params);
-      curve = t && t.tag === TAG.OID ? CURVES[readOid(t)] : undefined;
+      curve = t && t.tag === TAG.OID ? CURVES[readOid(t)]?.name : undefined;
     } catch {
       curve = undefined;
     }
-    if (!curve) return { code: 'weak-key', message: 'EC key is not on a named P-256, P-384 or P-521 curve' };
+    if (!curve || !ACCEPTED_CURVES.has(curve)) return { code: 'weak-key', message: 'EC key is not on a named P-256, P-384 or P-521 curve' };
     return undefined;
   }
-  if (spkiAlg.oid === ED25519 || spkiAlg.oid === ED448) return undefined;
+  if (keyAlg === 'Ed25519' || keyAlg === 'Ed448') return undefined;
   return { code: 'unsupported-algorithm', message: `public key algorithm ${spkiAlg.oid} is not accepted` };
 }
 

@@ -1,4 +1,7 @@
-/** Names for the object identifiers certops shows; anything else is shown dotted. */
+/**
+ * Object identifiers by name, for both the display side (anything not listed
+ * is shown dotted) and validation (which narrows them to what it accepts).
+ */
 
 /** RFC 4514 attribute type names (plus the ones OpenSSL prints in its RFC 2253 mode). */
 export const ATTRIBUTE_NAMES: Record<string, string> = {
@@ -39,6 +42,15 @@ export const SIGNATURE_ALGORITHMS: Record<string, { name: string; hash?: string 
   '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', hash: 'sha256' },
   '1.3.101.112': { name: 'Ed25519' },
   '1.3.101.113': { name: 'Ed448' },
+};
+
+/** Hash algorithms, as named by Node's crypto. */
+export const HASH_ALGORITHMS: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '2.16.840.1.101.3.4.2.4': 'sha224',
 };
 
 /** Public key algorithms. */
@@ -92,7 +104,7 @@ export const KEY_USAGE_BITS = [
   'cRLSign',
   'encipherOnly',
   'decipherOnly',
-];
+] as const;
 
 /** A friendly name for an OID from any table, or the OID itself. */
 export function oidName(id: string): string {
