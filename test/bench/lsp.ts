@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { LspClient } from '../lsp/client';
+import { mutuallyNamingCAs } from '../fixtures/hostile';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const BUNDLE = process.env.CERTOPS_BENCH_BUNDLE ?? '/etc/ssl/certs/ca-certificates.crt';
@@ -80,7 +81,61 @@ async function cold(text: string, runs = 5): Promise<{ times: number[]; pid: num
   return { times, pid };
 }
 
+/**
+ * hostile: CA certificates that all name each other (test/fixtures/hostile.ts) at growing sizes.
+ * Time from didOpen to diagnostics, the longest a hover on another document waited meanwhile
+ * (hovers are sent back to back until the diagnostics arrive), and `certops lint` on the same file.
+ */
+async function hostile(): Promise<void> {
+  const sizes = [100, 200, 400];
+  mkdirSync(OUT, { recursive: true });
+  const small = join(OUT, 'hostile-1.pem');
+  writeFileSync(small, await mutuallyNamingCAs(1));
+  const lint = (file: string) => {
+    const t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'lint', file], { stdio: 'ignore' });
+    return ms(t0);
+  };
+  const lintRef = median([0, 1, 2].map(() => lint(small)));
+  const rows: { n: number; diag: number; gap: number; hovers: number; lint: number }[] = [];
+  for (const n of sizes) {
+    const text = await mutuallyNamingCAs(n);
+    const file = join(OUT, `hostile-${n}.pem`);
+    writeFileSync(file, text);
+    const s = await LspClient.start();
+    const other = 'file:///bench/other.pem';
+    await s.open(other, await mutuallyNamingCAs(1));
+    let done = false;
+    const t0 = process.hrtime.bigint();
+    const uri = `file:///bench/hostile-${n}.pem`;
+    // Longer than open()'s 10 s, so a slow server is measured rather than failed.
+    const opened = s.waitFor(uri, () => true, 300_000).finally(() => (done = true));
+    await s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'pem', version: 1, text } });
+    let gap = 0;
+    let hovers = 0;
+    while (!done) {
+      const h0 = process.hrtime.bigint();
+      if (!(await s.hover(other, { line: 1, character: 2 }))) throw new Error('no hover on the other document');
+      gap = Math.max(gap, ms(h0));
+      hovers++;
+    }
+    await opened;
+    const diag = ms(t0);
+    await s.stop();
+    rows.push({ n, diag, gap, hovers, lint: lint(file) });
+  }
+  for (const r of rows) {
+    console.log(`hostile ${String(r.n).padStart(3)} mutually-naming CAs: diagnostics ${fmt(r.diag)}, longest hover wait ${fmt(r.gap)} (${r.hovers} hovers meanwhile), certops lint ${fmt(r.lint)}`);
+  }
+  const at = (n: number) => rows.find((r) => r.n === n) as (typeof rows)[number];
+  const nlogn = (400 * Math.log(400)) / (200 * Math.log(200));
+  console.log(`        growth 200→400: diagnostics ×${(at(400).diag / at(200).diag).toFixed(2)}, lint ×${((at(400).lint - lintRef) / Math.max(1, at(200).lint - lintRef)).toFixed(2)} (target ≤ ×${nlogn.toFixed(2)}, n log n; lint net of its start-up, ${fmt(lintRef)} on one certificate)`);
+  console.log(`        200 blocks: diagnostics ${fmt(at(200).diag)}, lint ${fmt(at(200).lint)} (target < 1000 ms)`);
+}
+
 async function main(): Promise<void> {
+  // CERTOPS_BENCH_ONLY=hostile runs one section.
+  if (process.env.CERTOPS_BENCH_ONLY === 'hostile') return hostile();
   const bundleText = readFileSync(BUNDLE, 'utf8');
   const blocks = beginLines(bundleText);
   console.log(`# language server benchmarks (node ${process.version}, ${BUNDLE}: ${blocks.length} blocks, ${(bundleText.length / 1024).toFixed(0)} KB)`);
@@ -150,6 +205,8 @@ async function main(): Promise<void> {
   } finally {
     await l.stop();
   }
+
+  await hostile();
 }
 
 main().catch((e) => {
