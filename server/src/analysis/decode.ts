@@ -1,3 +1,7 @@
+import { checkPrimeSync } from 'node:crypto';
+import { DerError, Tlv, children, content, integerBits, readOid, readTlv } from '../der';
+import { berToDer, isIndefinite } from '../der/ber';
+import { CURVES } from '../der/oids';
 import type { PemBlock } from '../pem/scanner';
 import type { BlockContent, BlockKind } from './model';
 import { parseCertificate } from './certificate';
@@ -100,6 +104,99 @@ function decodeUncached(kind: BlockKind, block: PemBlock): BlockContent {
         return { kind, problems: [] };
     }
   } catch (e) {
-    return { kind, problems: [`the content does not parse as ${block.label} (${(e as Error).message})`] };
+    return { kind, problems: [`the content does not parse as ${block.label} (${describeDecodeError(e)})`] };
   }
+}
+
+/**
+ * The parsers say what is wrong in a DerError; anything else escaping them
+ * (a JavaScript TypeError on a missing element, a crypto library code) would
+ * mean nothing to the reader, so it is reported as the structure problem it is.
+ */
+function describeDecodeError(e: unknown): string {
+  if (e instanceof DerError) return e.message;
+  return 'unexpected DER structure: an element is missing or of the wrong type';
+}
+
+/**
+ * The PEM label a lone DER (or BER PKCS#7) object would carry, judged from
+ * its structure, or undefined when it looks like none of the objects certops
+ * decodes. The object is not decoded here: a damaged certificate is still
+ * recognised as a certificate, so its decoding problem can be reported.
+ */
+export function labelOfDer(der: Buffer): string | undefined {
+  try {
+    return classifyDer(der);
+  } catch {
+    return undefined;
+  }
+}
+
+const INTEGER = 0x02;
+const BIT_STRING = 0x03;
+const OCTET_STRING = 0x04;
+const OID = 0x06;
+const SEQUENCE = 0x30;
+
+function classifyDer(input: Buffer): string | undefined {
+  if (input[0] === OID) {
+    // A named curve on its own, as `openssl ecparam -outform DER` writes it.
+    const t = readTlv(input, 0);
+    return t.end === input.length && CURVES[readOid(t)] ? 'EC PARAMETERS' : undefined;
+  }
+  const der = isIndefinite(input) ? berToDer(input, 'PKCS#7') : input;
+  const root = readTlv(der, 0);
+  if (root.tag !== SEQUENCE) return undefined;
+  const c = children(root);
+  const tags = c.map((t) => t.tag);
+  const isAlgorithmId = (t: Tlv | undefined) => t?.tag === SEQUENCE && children(t)[0]?.tag === OID;
+  if (tags[0] === OID) return readOid(c[0]).startsWith('1.2.840.113549.1.7.') ? 'PKCS7' : undefined;
+  if (tags[0] === SEQUENCE) {
+    if (c.length === 3 && tags[1] === SEQUENCE && tags[2] === BIT_STRING) return signedObjectLabel(c[0]);
+    if (c.length === 2 && tags[1] === BIT_STRING && isAlgorithmId(c[0])) return 'PUBLIC KEY';
+    if (c.length === 2 && tags[1] === OCTET_STRING && isAlgorithmId(c[0])) return 'ENCRYPTED PRIVATE KEY';
+    return undefined;
+  }
+  if (tags[0] !== INTEGER) return undefined;
+  if (c.length >= 3 && isAlgorithmId(c[1]) && tags[2] === OCTET_STRING) return 'PRIVATE KEY';
+  if (tags[1] === OCTET_STRING) return 'EC PRIVATE KEY';
+  let ints = 0;
+  while (tags[ints] === INTEGER) ints++;
+  // RSAPrivateKey: version, n, e, d, p, q, dP, dQ, qInv (and otherPrimeInfos for multi-prime keys).
+  if (ints === 9 && (c.length === 9 || tags[9] === SEQUENCE)) return 'RSA PRIVATE KEY';
+  if (ints === 6 && c.length === 6 && isZero(c[0])) return 'DSA PRIVATE KEY';
+  // X9.42: p, g, q, then an optional j and validation parameters.
+  if (ints >= 3 && integerBits(content(c[2])) > 64) return 'X9.42 DH PARAMETERS';
+  // PKCS#3: p, g and an optional privateValueLength.
+  if (ints === 3 && c.length === 3) return 'DH PARAMETERS';
+  if (ints === 2 && c.length === 2) return rsaOrDh(c[0], c[1]);
+  return undefined;
+}
+
+/** Certificate, CSR or CRL: the three signed SEQUENCE { tbs, algorithm, signature } objects. */
+function signedObjectLabel(tbs: Tlv): string | undefined {
+  const f = children(tbs);
+  if (f[0]?.tag === 0xa0) return 'CERTIFICATE'; // an explicit version: v2 or v3 certificate
+  // CertificationRequestInfo: version, subject, subjectPKInfo, [0] attributes.
+  if (f.length === 4 && f[0].tag === INTEGER && f[1].tag === SEQUENCE && f[2].tag === SEQUENCE && f[3].tag === 0xa0) return 'CERTIFICATE REQUEST';
+  // A TBSCertList has thisUpdate as a direct child; a certificate keeps its times inside validity.
+  if (f.some((t) => t.tag === 0x17 || t.tag === 0x18)) return 'X509 CRL';
+  return f.length >= 6 ? 'CERTIFICATE' : undefined;
+}
+
+/**
+ * SEQUENCE { INTEGER, INTEGER } is an RSAPublicKey (n, e) or PKCS#3 DH
+ * parameters (p, g). An RSA exponent is odd and its modulus composite; a DH
+ * generator is usually 2, and p is prime.
+ */
+function rsaOrDh(first: Tlv, second: Tlv): string {
+  const g = content(second);
+  if ((g[g.length - 1] & 1) === 0) return 'DH PARAMETERS';
+  const p = content(first);
+  if (integerBits(p) > 16_384) return 'RSA PUBLIC KEY';
+  return checkPrimeSync(p) ? 'DH PARAMETERS' : 'RSA PUBLIC KEY';
+}
+
+function isZero(t: Tlv): boolean {
+  return content(t).every((b) => b === 0);
 }

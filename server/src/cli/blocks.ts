@@ -1,8 +1,7 @@
 // Reads files the way the editor would (any encoding, PEM or raw DER) and analyses them with the language server's engine.
 import { analyzeDocument, AnalyzedBlock, CertificateInfo, decodeFileBytes, DocumentAnalysis, RAW } from '../analysis';
 import { parseCertificate } from '../analysis/certificate';
-import { decodeBlock } from '../analysis/decode';
-import { scanPem } from '../pem/scanner';
+import { labelOfDer } from '../analysis/decode';
 import { readInput, UsageError } from './io';
 
 /** A file read and analysed. */
@@ -24,35 +23,23 @@ export interface FoundCertificate {
   location: string;
 }
 
-// The order matters: a certificate also parses as some other SEQUENCEs, so the most common kinds come first.
-const DER_LABELS = ['CERTIFICATE', 'PRIVATE KEY', 'EC PRIVATE KEY', 'RSA PRIVATE KEY', 'CERTIFICATE REQUEST', 'X509 CRL', 'PUBLIC KEY', 'PKCS7'];
-
 /** The PEM text of DER bytes. */
 export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-/** DER starts with a SEQUENCE tag; a file that starts so and has no BEGIN line is taken as DER. */
+/** DER starts with a SEQUENCE tag (an OID for EC parameters); a file that starts so and has no BEGIN line is taken as DER. */
 function looksLikeDer(bytes: Buffer): boolean {
-  return bytes.length > 1 && bytes[0] === 0x30 && !bytes.includes('-----BEGIN');
-}
-
-/** The PEM label a DER object decodes as, or undefined when it decodes as none of them. */
-function derLabel(der: Buffer): string | undefined {
-  for (const label of DER_LABELS) {
-    const [block] = scanPem(toPem(der, label));
-    const content = decodeBlock(block);
-    if (content.problems.length === 0 && content.kind !== 'unknown') return label;
-  }
-  return undefined;
+  return bytes.length > 1 && (bytes[0] === 0x30 || bytes[0] === 0x06) && !bytes.includes('-----BEGIN');
 }
 
 /** Reads and analyses `path`; throws a usage error when it cannot be read or holds no PEM block and is not DER. */
 export function loadFile(path: string, bytes: Buffer = readInput(path)): LoadedFile {
   if (looksLikeDer(bytes)) {
-    const label = derLabel(bytes);
-    if (!label) throw new UsageError(`${path}: binary file that is not a DER certificate, key, CSR, CRL or PKCS#7`);
+    // What a DER object is, is the engine's call, so the editor and the CLI agree on it.
+    const label = labelOfDer(bytes);
+    if (!label) throw new UsageError(`${path}: binary file that is not a DER certificate, key, CSR, CRL, PKCS#7 or parameters`);
     const analysis = analyzeDocument(toPem(bytes, label));
     // Lines of a synthetic PEM text mean nothing to the reader of a DER file: point at the start of it.
     const zero = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
