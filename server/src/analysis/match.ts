@@ -1,4 +1,4 @@
-import type { AnalyzedBlock, DocumentAnalysis } from './model';
+import type { AnalyzedBlock, CertificateInfo, DocumentAnalysis } from './model';
 
 /** A sibling file analysed for pairing. */
 export interface SiblingDocument {
@@ -66,4 +66,30 @@ export function pairLeafWithSiblingKey(a: DocumentAnalysis, siblings: SiblingDoc
     if (key) return { leaf: leaf.index, sibling: s, keyBlock: key.index, match: key.privateKey?.spkiSha256 === leaf.certificate.spkiSha256 };
   }
   return undefined;
+}
+
+/** A certificate of a document: a certificate block, or one of the certificates inside a PKCS#7 block. */
+export interface DocumentCertificate {
+  block: AnalyzedBlock;
+  /** Zero-based position among the PKCS#7 block's certificates; undefined for a certificate block. */
+  inner?: number;
+  certificate: CertificateInfo;
+}
+
+/** Every decoded certificate of a document in file order, those inside PKCS#7 blocks in their own order. */
+export function documentCertificates(a: DocumentAnalysis): DocumentCertificate[] {
+  const out: DocumentCertificate[] = [];
+  for (const block of a.blocks) {
+    if (block.certificate) out.push({ block, certificate: block.certificate });
+    block.pkcs7?.certificates.forEach((certificate, inner) => out.push({ block, inner, certificate }));
+  }
+  return out;
+}
+
+/**
+ * The position in `certificates` of the first one whose public key has the
+ * SPKI hash `spkiSha256` (a private key's public half), or -1.
+ */
+export function certificateForKey(certificates: readonly { certificate: CertificateInfo }[], spkiSha256: string): number {
+  return certificates.findIndex((c) => c.certificate.spkiSha256 === spkiSha256);
 }

@@ -1,45 +1,102 @@
 // `certops match CERT KEY`: compares public keys, so no key material is ever printed.
-import { createHash, createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { createPrivateKey, KeyObject } from 'node:crypto';
+import type { AnalyzedBlock, PrivateKeyInfo } from '../analysis';
+import { parsePrivateKey } from '../analysis/keys';
+import { certificateForKey, documentCertificates, DocumentCertificate } from '../analysis/match';
 import { keyLabel } from '../analysis/spki';
-import { loadCertificates, loadFile, where } from './blocks';
+import { LoadedFile, loadFile, toPem, where } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, printJson, readInput, UsageError } from './io';
 import type { Command } from './main';
 
 const HELP = `Usage: certops match CERT KEY [--passphrase-env VAR] [--json]
 
-Exit 0 when the private key in KEY belongs to the certificate in CERT, 1 when
-it does not. CERT may hold a chain: its first certificate is the one checked.
-KEY may be PKCS#8, PKCS#1 (RSA) or SEC1 (EC), in PEM or DER; RSA, EC,
-Ed25519 and Ed448 keys are supported. An encrypted key needs its passphrase
-in an environment variable named by --passphrase-env (never on the command
-line, where other users can read it).
+Exit 0 when the private key in KEY belongs to a certificate in CERT, 1 when
+it belongs to none. CERT may hold a chain, a bundle or a PKCS#7 (.p7b, DER or
+BER): every certificate in it is compared, and the output says which one the
+key belongs to. KEY may be PKCS#8 (plain or encrypted), PKCS#1 (RSA), SEC1
+(EC), OpenSSL's traditional DSA format or an OpenSSH private key, in PEM or
+DER; RSA, EC, DSA, Ed25519 and Ed448 keys are supported. An encrypted key
+needs its passphrase in an environment variable named by --passphrase-env
+(never on the command line, where other users can read it); an OpenSSH key
+does not, since its public half is stored in clear.
 
 Only public-key fingerprints (SHA-256 of the SubjectPublicKeyInfo) are printed.
 `;
 
-const DER_TYPES: Record<string, 'pkcs1' | 'sec1' | 'pkcs8'> = { 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' };
+/** The first private key block of a file, with where it is. */
+interface KeyBlock {
+  file: LoadedFile;
+  bytes: Buffer;
+  block: AnalyzedBlock;
+  info: PrivateKeyInfo;
+  /** "FILE:LINE" or "FILE". */
+  at: string;
+}
 
-/** Loads the first private key of `path`; usage errors for encrypted keys without passphrase and for unsupported formats. */
-export function loadPrivateKey(path: string, passphrase: string | undefined, passphraseHint: string): KeyObject {
+function loadKeyBlock(path: string): KeyBlock {
   const bytes = readInput(path);
   const file = loadFile(path, bytes);
   const block = file.analysis.blocks.find((b) => b.kind === 'privateKey');
   if (!block) throw new UsageError(`${path}: no private key in the file (found ${[...new Set(file.analysis.blocks.map((b) => b.label))].join(', ')})`);
   const at = where(file, block);
-  if (block.label === 'OPENSSH PRIVATE KEY') throw new UsageError(`${at}: OpenSSH private key format is not supported; convert a copy with "ssh-keygen -p -m PKCS8 -f COPY"`);
   if (!block.privateKey) throw new UsageError(`${at}: ${block.problems[0] ?? 'not a readable private key'}`);
-  const encrypted = block.privateKey.encrypted;
-  if (encrypted && passphrase === undefined) throw new UsageError(`${at}: the private key is encrypted; ${passphraseHint}`);
+  return { file, bytes, block, info: block.privateKey, at };
+}
+
+/** Decrypts (or just loads) a key block with Node's crypto; usage errors for a missing or wrong passphrase. */
+function keyObjectOf(k: KeyBlock, passphrase: string | undefined, passphraseHint: string): KeyObject {
+  const encrypted = k.info.encrypted;
+  if (encrypted && passphrase === undefined) throw new UsageError(`${k.at}: the private key is encrypted; ${passphraseHint}`);
   try {
-    if (file.text === null) return createPrivateKey({ key: bytes, format: 'der', type: DER_TYPES[block.label] ?? 'pkcs8' });
-    // The block's own text keeps the RFC 1421 headers (Proc-Type, DEK-Info) that legacy encryption needs.
-    const pem = file.text.slice(block.offsets.start, block.offsets.end);
+    // PEM for every form: Node reads OpenSSL's traditional DSA key only from PEM, and a PEM block's own
+    // text keeps the RFC 1421 headers (Proc-Type, DEK-Info) that legacy encryption needs.
+    const pem = k.file.text === null ? toPem(k.bytes, k.block.label) : k.file.text.slice(k.block.offsets.start, k.block.offsets.end);
     return createPrivateKey({ key: pem, format: 'pem', passphrase: passphrase ?? '' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    if (encrypted && /DECRYPT/.test(code)) throw new UsageError(`${at}: wrong passphrase for the encrypted private key`);
-    throw new UsageError(`${at}: not a readable private key (${(e as Error).message.split('::').pop()})`);
+    if (encrypted && /DECRYPT|BAD_PASSWORD/.test(code)) throw new UsageError(`${k.at}: wrong passphrase for the encrypted private key`);
+    throw new UsageError(`${k.at}: the ${k.block.label} could not be loaded${encrypted ? ' (wrong passphrase, or an unsupported encryption)' : ''}`);
   }
+}
+
+/** Loads the first private key of `path` as a KeyObject; usage errors for encrypted keys without passphrase and for unsupported formats. */
+export function loadPrivateKey(path: string, passphrase: string | undefined, passphraseHint: string): KeyObject {
+  const k = loadKeyBlock(path);
+  if (k.block.label === 'OPENSSH PRIVATE KEY') throw new UsageError(`${k.at}: OpenSSH private key format is not supported here; convert a copy with "ssh-keygen -p -m PKCS8 -f COPY"`);
+  return keyObjectOf(k, passphrase, passphraseHint);
+}
+
+/**
+ * The public facts of the first private key of `path`: its SPKI hash and a
+ * label such as `EC P-256`. The engine derives them without a passphrase
+ * whenever the file allows (unencrypted keys, OpenSSH keys); an encrypted key
+ * is decrypted in memory and described by the same engine code.
+ */
+function keyFacts(path: string, passphrase: string | undefined, passphraseHint: string): { spkiSha256: string; label: string } {
+  const k = loadKeyBlock(path);
+  if (k.info.spkiSha256) return { spkiSha256: k.info.spkiSha256, label: keyLabel(k.info) };
+  if (!k.info.encrypted) throw new UsageError(`${k.at}: the public key of this ${keyLabel(k.info)} private key cannot be derived, so it cannot be matched`);
+  const der = keyObjectOf(k, passphrase, passphraseHint).export({ type: 'pkcs8', format: 'der' });
+  try {
+    const info = parsePrivateKey('PRIVATE KEY', der, []);
+    if (!info.spkiSha256) throw new UsageError(`${k.at}: the public key of this ${keyLabel(info)} private key cannot be derived, so it cannot be matched`);
+    return { spkiSha256: info.spkiSha256, label: keyLabel(info) };
+  } finally {
+    der.fill(0);
+  }
+}
+
+/** Every certificate of CERT, PKCS#7 contents included; a malformed certificate or PKCS#7 block is a usage error. */
+function loadAllCertificates(path: string): { file: LoadedFile; certificates: DocumentCertificate[] } {
+  const file = loadFile(path);
+  for (const b of file.analysis.blocks) {
+    if ((b.kind === 'certificate' && !b.certificate) || (b.kind === 'pkcs7' && !b.pkcs7)) {
+      throw new UsageError(`${where(file, b)}: ${b.problems[0] ?? `not a valid ${b.label}`}`);
+    }
+  }
+  const certificates = documentCertificates(file.analysis);
+  if (certificates.length === 0) throw new UsageError(`${path}: no certificate in the file`);
+  return { file, certificates };
 }
 
 /** Resolves --passphrase-env to the variable's value; a named but unset variable is a usage error. */
@@ -50,6 +107,15 @@ export function passphraseFrom(io: CliIo, variable: string | undefined): string 
   return value;
 }
 
+// Subjects come from the file: escape control characters before a terminal sees them.
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** At most this many certificates are listed after a mismatch. */
+const LISTED = 10;
+
 /** The `match` command. */
 export const matchCommand: Command = {
   help: HELP,
@@ -57,38 +123,49 @@ export const matchCommand: Command = {
     const { values, positionals } = parseCommand('match', args, { 'passphrase-env': { type: 'string' } });
     if (positionals.length !== 2) throw new UsageError('expected CERT KEY (see certops match --help)');
     const [certPath, keyPath] = positionals;
-    const [{ cert: details }] = loadCertificates(certPath);
-    const key = loadPrivateKey(keyPath, passphraseFrom(io, values['passphrase-env']), 'pass --passphrase-env VAR with the passphrase in $VAR');
-    const keySpki = createHash('sha256').update(createPublicKey(key).export({ type: 'spki', format: 'der' })).digest('hex');
-    const matches = keySpki === details.spkiSha256;
-    const certKey = keyLabel(details.publicKey);
+    const { file, certificates } = loadAllCertificates(certPath);
+    const key = keyFacts(keyPath, passphraseFrom(io, values['passphrase-env']), 'pass --passphrase-env VAR with the passphrase in $VAR');
+    const found = certificateForKey(certificates, key.spkiSha256);
+    const matches = found >= 0;
+    const count = certificates.length;
+    // The matching certificate, else the first (the leaf of a chain) as the one the key was meant for.
+    const shown = certificates[matches ? found : 0];
+    const describe = (c: DocumentCertificate) => ({
+      index: certificates.indexOf(c),
+      location: where(file, c.block),
+      subject: c.certificate.subject,
+      sha256: c.certificate.sha256,
+      spkiSha256: c.certificate.spkiSha256,
+      publicKey: keyLabel(c.certificate.publicKey),
+    });
     if (values.json) {
       printJson(io, {
         match: matches,
-        certificate: { file: certPath, subject: details.subject, sha256: details.sha256, spkiSha256: details.spkiSha256, publicKey: certKey },
-        key: { file: keyPath, type: describeKeyType(key), spkiSha256: keySpki },
+        certificate: { file: certPath, ...describe(shown) },
+        certificates: count,
+        key: { file: keyPath, type: key.label, spkiSha256: key.spkiSha256 },
       });
-    } else {
-      const paint = painter(io.color);
+      return matches ? EXIT.ok : EXIT.failed;
+    }
+    const paint = painter(io.color);
+    const which = (i: number) => (count === 1 ? certPath : `certificate ${i + 1} of ${count} in ${certPath}`);
+    const subject = (c: DocumentCertificate) => printable(c.certificate.subject);
+    if (matches) {
+      io.out(`${paint('green', 'match')}: ${keyPath} is the private key of ${which(found)} (${subject(shown)})\n  spki sha256 ${key.spkiSha256}\n`);
+    } else if (count === 1) {
       io.out(
-        matches
-          ? `${paint('green', 'match')}: ${keyPath} is the private key of ${certPath} (${details.subject})\n  spki sha256 ${keySpki}\n`
-          : `${paint('red', 'MISMATCH')}: ${keyPath} is not the private key of ${certPath} (${details.subject})\n` +
-              `  certificate spki sha256 ${details.spkiSha256} (${certKey})\n  key         spki sha256 ${keySpki} (${describeKeyType(key)})\n`,
+        `${paint('red', 'MISMATCH')}: ${keyPath} is not the private key of ${certPath} (${subject(shown)})\n` +
+          `  certificate spki sha256 ${shown.certificate.spkiSha256} (${keyLabel(shown.certificate.publicKey)})\n  key         spki sha256 ${key.spkiSha256} (${key.label})\n`,
+      );
+    } else {
+      const width = `certificate ${Math.min(count, LISTED)}`.length;
+      const lines = certificates.slice(0, LISTED).map((c, i) => `  ${`certificate ${i + 1}`.padEnd(width)} spki sha256 ${c.certificate.spkiSha256} (${keyLabel(c.certificate.publicKey)}) ${subject(c)}`);
+      if (count > LISTED) lines.push(`  … and ${count - LISTED} more`);
+      io.out(
+        `${paint('red', 'MISMATCH')}: ${keyPath} is not the private key of any of the ${count} certificates in ${certPath}\n` +
+          `${lines.join('\n')}\n  ${'key'.padEnd(width)} spki sha256 ${key.spkiSha256} (${key.label})\n`,
       );
     }
     return matches ? EXIT.ok : EXIT.failed;
   },
 };
-
-// OpenSSL's curve names, spelled as the rest of certops spells them.
-const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
-
-function describeKeyType(key: KeyObject): string {
-  const d = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa') return `RSA ${d.modulusLength ?? '?'}`;
-  if (key.asymmetricKeyType === 'ec') return `EC ${CURVES[d.namedCurve ?? ''] ?? d.namedCurve ?? '?'}`;
-  if (key.asymmetricKeyType === 'ed25519') return 'Ed25519';
-  if (key.asymmetricKeyType === 'ed448') return 'Ed448';
-  return key.asymmetricKeyType ?? 'unknown';
-}
