@@ -27,7 +27,7 @@ describe('settings', () => {
 describe('services on two system roots', () => {
   const a = analyzeDocument(firstTwo);
   it('no diagnostics for a bundle of valid roots, duplicate-certificate when repeated', () => {
-    const now = new Date(Math.min(...a.blocks.map((b) => b.certificate!.notAfter.getTime())) - 400 * 86_400_000);
+    const now = new Date(Math.min(...a.blocks.map((b) => b.certificate!.notAfter!.getTime())) - 400 * 86_400_000);
     assert.deepEqual(computeDiagnostics(a, DEFAULT_SETTINGS, { now, trust: new TrustStore() }), []);
     const dup = analyzeDocument(firstTwo + '\n' + firstTwo);
     const codes = computeDiagnostics(dup, DEFAULT_SETTINGS, { now }).map((d) => d.code);
@@ -35,7 +35,7 @@ describe('services on two system roots', () => {
   });
   it('cert-expired with the clock moved past notAfter, and a quick fix that removes it', () => {
     const c = a.blocks[0].certificate!;
-    const d = computeDiagnostics(a, DEFAULT_SETTINGS, { now: new Date(c.notAfter.getTime() + 86_400_000) });
+    const d = computeDiagnostics(a, DEFAULT_SETTINGS, { now: new Date(c.notAfter!.getTime() + 86_400_000) });
     const expired = d.filter((x) => x.code === 'cert-expired' && (x.data as { block: number }).block === 0);
     assert.equal(expired.length, 1);
     const [fix] = codeActions(a, firstTwo, 'file:///b.pem', expired);

@@ -1,161 +1,140 @@
+/**
+ * The display view of a certificate: `CertificateInfo` (JSON-ready, for the
+ * hover, diagnostics and `certops inspect --json`) derived from the one
+ * decoded model of server/src/x509, which it carries under RAW so that chain
+ * checks and path validation never parse the certificate again.
+ */
 import { hash } from 'node:crypto';
 import { EKU_NAMES, HASH_ALGORITHMS, KEY_USAGE_BITS, SIGNATURE_ALGORITHMS } from '../der/oids';
-import { Tlv, children, content, encoded, expect, integerHex, readBitString, readBoolean, readOid, readSmallInt, readTime, readTlv } from '../der';
-import { nameAttribute, nameToString } from './names';
+import { Sink, Tlv, bytesToBigInt, children, readOid } from '../der';
+import { DecodedCertificate, decodeCertificate, parseAlgorithm } from '../x509/certificate';
+import { EXTENSION_NAMES, UNDERSTOOD_EXTENSIONS } from '../x509/extensions';
+import { GeneralName, OID_CN, escapeIa5, firstText, nameToString, parseGeneralNames } from '../x509/names';
 import { describeSpki } from './spki';
 import { CertificateInfo, RAW, SubjectAltName } from './model';
 
+/** How many octets of an unknown extension the display shows. */
+const PREVIEW_OCTETS = 16;
+
 /**
- * Decodes a DER certificate into the data model. `buf` may hold trailing data
- * (OpenSSL's TRUSTED CERTIFICATE appends trust settings), only the first
- * element is read. Throws an Error naming the problem when it does not parse.
+ * Decodes a DER certificate into the data model. `buf` may carry OpenSSL's
+ * trust settings after the certificate (TRUSTED CERTIFICATE); any other
+ * trailing data, and every other deviation, is listed in `problems`. Throws
+ * an Error naming the problem only when nothing can be shown.
  */
 export function parseCertificate(buf: Buffer): CertificateInfo {
-  const root = readTlv(buf, 0);
-  expect(root, 0x30, 'Certificate');
-  const der = encoded(root);
-  const [tbs, sigAlg, sig] = children(root);
-  expect(tbs, 0x30, 'TBSCertificate');
-  expect(sigAlg, 0x30, 'signatureAlgorithm');
-  expect(sig, 0x03, 'signature');
-  const f = children(tbs);
-  let i = 0;
-  let version = 1;
-  if (f[0]?.tag === 0xa0) {
-    version = readSmallInt(children(f[0])[0]) + 1;
-    i++;
-  }
-  const serial = expect(f[i++], 0x02, 'serialNumber');
-  i++; // the inner signature algorithm repeats the outer one
-  const issuer = expect(f[i++], 0x30, 'issuer');
-  const validity = children(expect(f[i++], 0x30, 'validity'));
-  const subject = expect(f[i++], 0x30, 'subject');
-  const spki = expect(f[i++], 0x30, 'subjectPublicKeyInfo');
-  const ext = f.slice(i).find((t) => t.tag === 0xa3);
-  const subjectName = encoded(subject);
-  const issuerName = encoded(issuer);
-  const { name: signatureAlgorithm, hash: signatureHash } = signatureAlgorithmOf(sigAlg);
-  const publicKey = describeSpki(spki);
+  return certificateInfo(decodeCertificate(buf));
+}
+
+/** The display view of a decoded certificate. */
+export function certificateInfo(c: DecodedCertificate): CertificateInfo {
+  const der = Buffer.from(c.der);
+  const alg = c.signatureAlg ? signatureAlgorithmName(c.signatureAlg.oid, c.signatureAlg.params) : { name: '(invalid)' };
+  const publicKey = describeSpki(Buffer.from(c.spki));
+  const ku = c.keyUsage;
   const info: CertificateInfo = {
-    version,
-    subject: nameToString(subject),
-    issuer: nameToString(issuer),
-    commonName: nameAttribute(subject, '2.5.4.3'),
-    serialNumber: integerHex(serial),
-    notBefore: new Date(readTime(validity[0]) * 1000),
-    notAfter: new Date(readTime(validity[1]) * 1000),
-    sans: [],
+    version: c.version ?? 0,
+    subject: c.subject ? nameToString(c.subject) : '',
+    issuer: c.issuer ? nameToString(c.issuer) : '',
+    commonName: c.subject && firstText(c.subject, OID_CN),
+    serialNumber: serialText(c.serial),
+    notBefore: c.notBefore === undefined ? undefined : new Date(c.notBefore * 1000),
+    notAfter: c.notAfter === undefined ? undefined : new Date(c.notAfter * 1000),
+    sans: (c.subjectAltName ?? []).map(sanEntry),
     publicKey,
-    signatureAlgorithm,
-    signatureHash,
-    sha256: hash('sha256', der, 'hex'),
+    signatureAlgorithm: alg.name,
+    signatureHash: alg.hash,
+    sha256: c.fingerprint,
     sha1: hash('sha1', der, 'hex'),
     spkiSha256: publicKey.spkiSha256,
-    authorityInfoAccess: { ocsp: [], caIssuers: [] },
-    crlDistributionPoints: [],
-    selfIssued: subjectName.equals(issuerName),
+    authorityInfoAccess: { ocsp: [...(c.authorityInfoAccess?.ocsp ?? [])], caIssuers: [...(c.authorityInfoAccess?.caIssuers ?? [])] },
+    crlDistributionPoints: [...(c.crlDistributionPoints ?? [])],
+    selfIssued: c.subject !== undefined && c.issuer !== undefined && c.subject.key === c.issuer.key,
     isCA: false,
-    [RAW]: { der, tbs: encoded(tbs), signature: readBitString(sig).bytes, subjectName, issuerName, spki: encoded(spki) },
+    problems: c.problems.map((p) => ({ ...p })),
+    [RAW]: {
+      der,
+      tbs: Buffer.from(c.tbs),
+      signature: Buffer.from(c.signature.bytes),
+      subjectName: Buffer.from(c.subject?.key ?? `invalid:${c.fingerprint}`),
+      issuerName: Buffer.from(c.issuer?.key ?? `invalid-issuer:${c.fingerprint}`),
+      spki: Buffer.from(c.spki),
+      cert: c,
+    },
   };
-  if (ext) readExtensions(children(ext)[0], info);
+  if (c.basicConstraints) info.basicConstraints = c.basicConstraints.pathLen === undefined ? { ca: c.basicConstraints.ca } : { ...c.basicConstraints };
+  if (ku !== undefined) info.keyUsage = KEY_USAGE_BITS.filter((_, n) => (ku & (1 << n)) !== 0);
+  if (c.extKeyUsage) info.extendedKeyUsage = c.extKeyUsage.map((o) => EKU_NAMES[o] ?? o);
+  if (c.subjectKeyId) info.subjectKeyId = Buffer.from(c.subjectKeyId).toString('hex');
+  if (c.authorityKeyId?.keyId) info.authorityKeyId = Buffer.from(c.authorityKeyId.keyId).toString('hex');
+  const unknown = c.extensions.filter((e) => !UNDERSTOOD_EXTENSIONS.has(e.oid));
+  if (unknown.length) {
+    info.otherExtensions = unknown.map((e) => ({
+      oid: e.oid,
+      critical: e.critical,
+      length: e.value.length,
+      preview: Buffer.from(e.value.subarray(0, PREVIEW_OCTETS)).toString('hex') + (e.value.length > PREVIEW_OCTETS ? '…' : ''),
+    }));
+  }
   info.isCA = info.basicConstraints?.ca === true && (!info.keyUsage || info.keyUsage.includes('keyCertSign'));
-  if (info.version < 3 && info.selfIssued) info.isCA = true; // v1 roots predate basicConstraints
+  if (info.version > 0 && info.version < 3 && info.selfIssued) info.isCA = true; // v1 roots predate basicConstraints
   return info;
 }
 
-/** Name and hash of an AlgorithmIdentifier used for signatures (RSASSA-PSS reads its parameters). */
-export function signatureAlgorithmOf(algId: Tlv): { name: string; hash?: string } {
-  const [algOid, params] = children(algId);
-  const id = readOid(algOid);
-  const known = SIGNATURE_ALGORITHMS[id];
-  if (!known) return { name: id };
+/** The serial number as lowercase hex of its magnitude, with a minus sign when (non-conformingly) negative. */
+function serialText(serial: Uint8Array): string {
+  const n = bytesToBigInt(serial);
+  const hex = (n < 0n ? -n : n).toString(16);
+  return (n < 0n ? '-' : '') + (hex.length % 2 ? '0' + hex : hex);
+}
+
+/** Display name and hash of a signature algorithm (RSASSA-PSS reads its hash from the parameters). */
+function signatureAlgorithmName(oid: string, params: Uint8Array | undefined): { name: string; hash?: string } {
+  const known = SIGNATURE_ALGORITHMS[oid];
+  if (!known) return { name: oid };
   if (known.name !== 'rsassaPss') return known;
-  let hash = 'sha1'; // RFC 4055 default
-  const hashParam = params?.tag === 0x30 ? children(params).find((t) => t.tag === 0xa0) : undefined;
-  if (hashParam) hash = HASH_ALGORITHMS[readOid(children(children(hashParam)[0])[0])] ?? 'unknown';
-  return { name: `rsassaPss-${hash}`, hash };
+  let h = 'sha1'; // RFC 4055 default
+  try {
+    const sink = new Sink();
+    const p = params && children({ tag: 0x30, buf: Buffer.from(params), start: 0, body: 0, end: params.length, strict: false, sink });
+    const seq = p?.[0] && p[0].tag === 0x30 ? children(p[0]).find((t) => t.tag === 0xa0) : undefined;
+    if (seq) h = HASH_ALGORITHMS[readOid(children(children(seq)[0])[0])] ?? 'unknown';
+  } catch {
+    h = 'unknown';
+  }
+  return { name: `rsassaPss-${h}`, hash: h };
 }
 
-/** Reads GeneralNames into SAN entries. */
+/** Name and hash of an AlgorithmIdentifier used for signatures, for CSRs and CRLs. */
+export function signatureAlgorithmOf(algId: Tlv): { name: string; hash?: string } {
+  const a = parseAlgorithm({ ...algId, strict: false });
+  return signatureAlgorithmName(a.oid, a.params);
+}
+
+function sanEntry(g: GeneralName): SubjectAltName {
+  switch (g.kind) {
+    case 'dns':
+    case 'email':
+    case 'uri':
+      // IA5String: octets above 0x7F (recorded as a problem) are shown escaped, never as some charset's guess.
+      return { type: g.kind, value: escapeIa5(Buffer.from(g.value, 'latin1')) };
+    case 'ip':
+      return { type: 'ip', value: ipString(Buffer.from(g.value)) };
+    case 'dn':
+      return { type: 'dirName', value: nameToString(g.value) };
+    default:
+      return { type: 'other', value: Buffer.from(g.raw).toString('hex') };
+  }
+}
+
+/** Reads GeneralNames (a CSR's requested SANs) into SAN entries. */
 export function generalNames(seq: Tlv): SubjectAltName[] {
-  const out: SubjectAltName[] = [];
-  for (const gn of children(seq)) {
-    switch (gn.tag) {
-      case 0x82:
-        out.push({ type: 'dns', value: gn.buf.toString('latin1', gn.body, gn.end) });
-        break;
-      case 0x81:
-        out.push({ type: 'email', value: gn.buf.toString('latin1', gn.body, gn.end) });
-        break;
-      case 0x86:
-        out.push({ type: 'uri', value: gn.buf.toString('latin1', gn.body, gn.end) });
-        break;
-      case 0x87:
-        out.push({ type: 'ip', value: ipString(content(gn)) });
-        break;
-      case 0xa4:
-        out.push({ type: 'dirName', value: nameToString(children(gn)[0]) });
-        break;
-      default:
-        out.push({ type: 'other', value: encoded(gn).toString('hex') });
-    }
-  }
-  return out;
+  return parseGeneralNames({ ...seq, strict: true, sink: new Sink() }).map(sanEntry);
 }
 
-function readExtensions(seq: Tlv, info: CertificateInfo): void {
-  for (const e of children(seq)) {
-    const parts = children(e);
-    const id = readOid(parts[0]);
-    const value = parts[parts.length - 1];
-    const inner = readTlv(value.buf, value.body, value.end);
-    switch (id) {
-      case '2.5.29.17':
-        info.sans = generalNames(inner);
-        break;
-      case '2.5.29.19': {
-        const bc = children(inner);
-        const ca = bc[0]?.tag === 0x01 && readBoolean(bc[0]);
-        const pl = bc.find((t) => t.tag === 0x02);
-        info.basicConstraints = pl ? { ca, pathLen: readSmallInt(pl) } : { ca };
-        break;
-      }
-      case '2.5.29.15': {
-        const bits = readBitString(inner).bytes;
-        info.keyUsage = KEY_USAGE_BITS.filter((_, n) => n >> 3 < bits.length && (bits[n >> 3] & (0x80 >> (n & 7))) !== 0);
-        break;
-      }
-      case '2.5.29.37':
-        info.extendedKeyUsage = children(inner).map((t) => EKU_NAMES[readOid(t)] ?? readOid(t));
-        break;
-      case '2.5.29.14':
-        info.subjectKeyId = content(inner).toString('hex');
-        break;
-      case '2.5.29.35': {
-        const keyId = children(inner).find((t) => t.tag === 0x80);
-        if (keyId) info.authorityKeyId = content(keyId).toString('hex');
-        break;
-      }
-      case '1.3.6.1.5.5.7.1.1':
-        for (const ad of children(inner)) {
-          const [method, location] = children(ad);
-          if (location.tag !== 0x86) continue;
-          const uri = location.buf.toString('latin1', location.body, location.end);
-          const m = readOid(method);
-          if (m === '1.3.6.1.5.5.7.48.1') info.authorityInfoAccess.ocsp.push(uri);
-          else if (m === '1.3.6.1.5.5.7.48.2') info.authorityInfoAccess.caIssuers.push(uri);
-        }
-        break;
-      case '2.5.29.31':
-        collectUris(inner, info.crlDistributionPoints);
-        break;
-    }
-  }
-}
-
-function collectUris(t: Tlv, out: string[]): void {
-  if (t.tag === 0x86) out.push(t.buf.toString('latin1', t.body, t.end));
-  else if (t.tag & 0x20) for (const c of children(t)) collectUris(c, out);
+/** An extension's display name. */
+export function extensionName(oid: string): string {
+  return EXTENSION_NAMES[oid] ?? oid;
 }
 
 /** Dotted IPv4 or compressed IPv6 text of an address in network order. */

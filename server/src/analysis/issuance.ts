@@ -1,33 +1,19 @@
 /**
  * The one place chain checks ask "did this certificate issue that one?".
- * It delegates to the RFC 5280 module's `issued`; when that refuses an
- * algorithm on policy grounds (SHA-1, MD5, DSA, unusual parameters) the
- * signature is still checked here, so a weak-but-valid signature is reported
- * as `signature-weak` rather than as a broken chain.
+ * Names link by the RFC 5280 §7.1 rule of server/src/x509/names (the same
+ * comparison path validation uses), and the signature is checked by the one
+ * verifier of server/src/x509/signature on the already decoded model. Weak
+ * but valid signatures (SHA-1, MD5, DSA) count as issued, so that they are
+ * reported as `signature-weak` rather than as a broken chain.
  */
-import { issued, loadCertificate, type Certificate } from '../validation';
+import { verifySignature } from '../x509/signature';
 import type { CertificateInfo } from './model';
 import { RAW } from './model';
-import { verifySignature } from './objects';
 
 /** `ok`: issued; `name`: names or key identifiers do not link; `signature`: they link but the signature fails. */
 export type IssuanceStatus = 'ok' | 'name' | 'signature';
 
 const verified = new Map<string, IssuanceStatus>();
-const strict = new WeakMap<CertificateInfo, Certificate | null>();
-
-function strictCert(c: CertificateInfo): Certificate | null {
-  let s = strict.get(c);
-  if (s === undefined) {
-    try {
-      s = loadCertificate(c[RAW].der);
-    } catch {
-      s = null;
-    }
-    strict.set(c, s);
-  }
-  return s;
-}
 
 /** Whether `issuer` issued `subject`: issuer name and key identifiers link, and the signature verifies. */
 export function checkIssued(issuer: CertificateInfo, subject: CertificateInfo): IssuanceStatus {
@@ -43,21 +29,16 @@ export function checkIssued(issuer: CertificateInfo, subject: CertificateInfo): 
 }
 
 function decide(issuer: CertificateInfo, subject: CertificateInfo): IssuanceStatus {
-  const si = strictCert(issuer);
-  const ss = strictCert(subject);
-  if (si && ss) {
-    const why = issued(si, ss);
-    if (!why) return 'ok';
-    if (why.code === 'no-path') return 'name';
-    if (why.message === 'signature does not verify') return 'signature';
-  }
-  const s = subject[RAW];
-  return verifySignature(s.tbs, s.signature, issuer[RAW].spki, { name: subject.signatureAlgorithm, hash: subject.signatureHash }) ? 'ok' : 'signature';
+  const s = subject[RAW].cert;
+  if (!s.signatureAlg || s.signature.unused !== 0) return 'signature';
+  return verifySignature(s.signatureAlg, issuer[RAW].cert.spki, s.tbs, s.signature.bytes, { weak: true }) === undefined ? 'ok' : 'signature';
 }
 
-/** Name chaining as RFC 5280 6.1 does it, plus the key identifier check that tells apart CAs sharing a name. */
+/** Name chaining as RFC 5280 §6.1 does it (§7.1 comparison), plus the key identifier check that tells apart CAs sharing a name. */
 export function namesLink(issuer: CertificateInfo, subject: CertificateInfo): boolean {
-  if (!subject[RAW].issuerName.equals(issuer[RAW].subjectName) && subject.issuer.toLowerCase() !== issuer.subject.toLowerCase()) return false;
+  const name = issuer[RAW].cert.subject;
+  const wanted = subject[RAW].cert.issuer;
+  if (!name || !wanted || name.key !== wanted.key) return false;
   if (subject.authorityKeyId && issuer.subjectKeyId && subject.authorityKeyId !== issuer.subjectKeyId) return false;
   return true;
 }

@@ -7,6 +7,7 @@
  * JSON.stringify skips.
  */
 import type { Range } from '../pem/scanner';
+import type { DecodedCertificate } from '../x509/certificate';
 
 /** Key for the raw DER attached to decoded objects; invisible to JSON. */
 export const RAW: unique symbol = Symbol('certops.raw');
@@ -31,25 +32,54 @@ export interface PublicKeyInfo {
 
 /** DER pieces of a certificate used by chain checks; never serialised. */
 export interface CertificateRaw {
+  /** The certificate's own DER (trailing data, if any, left out: see `problems`). */
   der: Buffer;
   tbs: Buffer;
   signature: Buffer;
+  /**
+   * The subject's comparison key (RFC 5280 §7.1: string types equivalent,
+   * case and whitespace folded), for indexing: equal bytes mean names that
+   * chain. Not the DER of the name.
+   */
   subjectName: Buffer;
+  /** The issuer's comparison key, as `subjectName`. */
   issuerName: Buffer;
   spki: Buffer;
+  /** The one decoded model, for chain checks and path validation. */
+  cert: DecodedCertificate;
+}
+
+/** A deviation the decoder tolerated: which field, what is wrong, and whether it makes the certificate malformed. */
+export interface CertificateProblem {
+  field: string;
+  message: string;
+  /** `error`: not well-formed (shown as pem-malformed; path validation refuses it); `warning`: non-conforming. */
+  severity: 'error' | 'warning';
+}
+
+/** An extension certops does not interpret, shown as opaque bytes. */
+export interface OtherExtension {
+  oid: string;
+  critical: boolean;
+  /** Length of the value in octets. */
+  length: number;
+  /** The first octets of the value in hex, with `…` when there are more. */
+  preview: string;
 }
 
 /** Everything certops shows about one certificate. */
 export interface CertificateInfo {
+  /** 1, 2 or 3; 0 when the encoded version does not decode (see `problems`). */
   version: number;
-  /** RFC 4514, most specific first: `CN=api.example.com,O=Example,C=US`. */
+  /** RFC 4514, most specific first: `CN=api.example.com,O=Example,C=US`; empty when it does not decode (see `problems`). */
   subject: string;
   issuer: string;
   commonName?: string;
-  /** Lowercase hex. */
+  /** Lowercase hex of the value, `-` first when it is (non-conformingly) negative. */
   serialNumber: string;
-  notBefore: Date;
-  notAfter: Date;
+  /** Undefined when the encoded time is not a valid time (see `problems`): never a rolled-over date. */
+  notBefore: Date | undefined;
+  notAfter: Date | undefined;
   sans: SubjectAltName[];
   publicKey: PublicKeyInfo;
   signatureAlgorithm: string;
@@ -69,6 +99,10 @@ export interface CertificateInfo {
   selfIssued: boolean;
   /** Whether the certificate may issue others: CA:TRUE and, when key usage is present, keyCertSign. */
   isCA: boolean;
+  /** Extensions certops does not interpret. */
+  otherExtensions?: OtherExtension[];
+  /** Every deviation from DER and RFC 5280 the decoder found; a field with an `error` here is absent or unknown. */
+  problems: CertificateProblem[];
   [RAW]: CertificateRaw;
 }
 
@@ -170,6 +204,20 @@ export interface ChainAnalysis {
   order?: number[];
   /** For `chain`: problems between neighbours in file order. */
   links: ChainLink[];
+  /** Set once the signature check budget ran out before every issuer was decided (see analysis/chain.ts). */
+  limited?: ChainLimit;
+}
+
+/** How far the issuer search of a file went before its signature check budget ran out. */
+export interface ChainLimit {
+  /** Issuer candidates by name and key identifiers, summed over the certificates. */
+  candidatePairs: number;
+  /** Signature checks made. */
+  checked: number;
+  /** The budget: checks that find no issuer, per document. */
+  failedLimit: number;
+  /** Block indexes of the certificates whose candidates were not all checked. */
+  undecided: number[];
 }
 
 /** The relation between a certificate and the one that follows it in a chain file. */

@@ -1,41 +1,26 @@
-import { ATTRIBUTE_NAMES } from '../der/oids';
-import { Tlv, children, encoded, readOid, readText } from '../der';
-
 /**
- * An X.501 Name as an RFC 4514 string: most specific RDN first, `,` between
- * RDNs, `+` inside multi-valued RDNs, special characters escaped, unknown
- * types as dotted OIDs with the value's DER in `#hex`.
+ * Names of CSRs and CRLs for display, through the one Name parser and
+ * RFC 4514 printer of server/src/x509/names.
  */
+import { Sink, Tlv, readOid, children } from '../der';
+import { firstText, nameToString as printName, parseName } from '../x509/names';
+
+/** Reads a Name element in recording mode: 7-bit strings as their octets, so the printer escapes rather than guesses. */
+function recorded(name: Tlv): Tlv {
+  return { ...name, strict: true, sink: new Sink() };
+}
+
+/** An X.501 Name element as an RFC 4514 string. */
 export function nameToString(name: Tlv): string {
-  const rdns: string[] = [];
-  for (const set of children(name)) {
-    const parts: string[] = [];
-    for (const atv of children(set)) {
-      const [type, value] = children(atv);
-      const id = readOid(type);
-      const short = ATTRIBUTE_NAMES[id];
-      const isString = [0x0c, 0x13, 0x16, 0x14, 0x1e, 0x1c, 0x1a].includes(value.tag);
-      parts.push(short && isString ? `${short}=${escapeValue(readText(value))}` : `${id}=#${encoded(value).toString('hex')}`);
-    }
-    rdns.push(parts.join('+'));
-  }
-  return rdns.reverse().join(',');
+  return printName(parseName(recorded(name)));
 }
 
-/** The first value of an attribute (e.g. CN) in a Name, or undefined. */
+/** The first value of an attribute (e.g. CN) in a Name element, or undefined. */
 export function nameAttribute(name: Tlv, attributeOid: string): string | undefined {
-  for (const set of children(name)) {
-    for (const atv of children(set)) {
-      const [type, value] = children(atv);
-      if (readOid(type) === attributeOid) return readText(value);
-    }
-  }
-  return undefined;
+  return firstText(parseName(recorded(name)), attributeOid);
 }
 
-function escapeValue(v: string): string {
-  let s = v.replace(/[\\,+"<>;=]/g, (c) => '\\' + c).replace(/\0/g, '\\00');
-  if (s.startsWith(' ') || s.startsWith('#')) s = '\\' + s;
-  if (s.endsWith(' ') && s.length > 1) s = s.slice(0, -1) + '\\ ';
-  return s;
+/** The attribute types of a Name element, in order (for tests and diagnostics). */
+export function attributeTypes(name: Tlv): string[] {
+  return children(name).flatMap((set) => children(set).map((atv) => readOid(children(atv)[0])));
 }

@@ -8,13 +8,27 @@ export function sha256(data: Buffer): string {
   return hash('sha256', data, 'hex');
 }
 
-/** Facts about a DER SubjectPublicKeyInfo element, read without building a KeyObject. */
-export function describeSpki(spki: Tlv): PublicKeyInfo {
+/**
+ * Facts about a DER SubjectPublicKeyInfo (an element or its encoding), read
+ * without building a KeyObject. Facts that do not decode are left out.
+ */
+export function describeSpki(input: Tlv | Buffer): PublicKeyInfo {
+  const spki = Buffer.isBuffer(input) ? readTlv(input, 0) : input;
+  const info: PublicKeyInfo = { algorithm: 'unknown', spkiSha256: sha256(encoded(spki)) };
+  try {
+    describeInto(spki, info);
+  } catch (e) {
+    if (!Buffer.isBuffer(input)) throw e;
+  }
+  return info;
+}
+
+function describeInto(spki: Tlv, info: PublicKeyInfo): void {
   const [algId, key] = children(expect(spki, 0x30, 'SubjectPublicKeyInfo'));
   const [algOid, params] = children(expect(algId, 0x30, 'AlgorithmIdentifier'));
   const id = readOid(algOid);
   const algorithm = KEY_ALGORITHMS[id] ?? id;
-  const info: PublicKeyInfo = { algorithm, spkiSha256: sha256(encoded(spki)) };
+  info.algorithm = algorithm;
   expect(key, 0x03, 'subjectPublicKey');
   if (algorithm === 'RSA' || algorithm === 'RSA-PSS') {
     const bits = readBitString(key).bytes;
@@ -28,7 +42,6 @@ export function describeSpki(spki: Tlv): PublicKeyInfo {
   } else if (algorithm === 'Ed25519' || algorithm === 'X25519') info.bits = 256;
   else if (algorithm === 'Ed448' || algorithm === 'X448') info.bits = 448;
   else if (algorithm === 'DSA' && params?.tag === 0x30) info.bits = integerBits(content(children(params)[0]));
-  return info;
 }
 
 /** A one-line description such as `RSA 2048` or `EC P-256`. */

@@ -22,10 +22,26 @@ export const ATTRIBUTE_NAMES: Record<string, string> = {
   '1.2.840.113549.1.9.1': 'emailAddress',
   '1.3.6.1.4.1.311.60.2.1.3': 'jurisdictionC',
   '2.5.4.15': 'businessCategory',
+  '2.5.4.13': 'description',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.43': 'initials',
+  '2.5.4.44': 'generationQualifier',
+  '2.5.4.45': 'x500UniqueIdentifier',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.65': 'pseudonym',
 };
 
 /** Signature algorithms, with the hash that decides whether they are weak. */
 export const SIGNATURE_ALGORITHMS: Record<string, { name: string; hash?: string }> = {
+  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', hash: 'md2' },
+  '1.2.840.113549.1.1.3': { name: 'md4WithRSAEncryption', hash: 'md4' },
+  '1.3.14.3.2.2': { name: 'md4WithRSA', hash: 'md4' },
+  '1.3.14.3.2.3': { name: 'md5WithRSA', hash: 'md5' },
+  '1.3.14.3.2.4': { name: 'md4WithRSAEncryption', hash: 'md4' },
+  '1.3.14.3.2.13': { name: 'dsaWithSHA', hash: 'sha' },
+  '1.3.14.3.2.15': { name: 'shaWithRSASignature', hash: 'sha' },
+  '1.3.14.3.2.27': { name: 'dsaWithSHA1', hash: 'sha1' },
+  '1.3.14.3.2.29': { name: 'sha1WithRSA', hash: 'sha1' },
   '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', hash: 'md5' },
   '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', hash: 'sha1' },
   '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', hash: 'sha256' },
@@ -39,10 +55,14 @@ export const SIGNATURE_ALGORITHMS: Record<string, { name: string; hash?: string 
   '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', hash: 'sha384' },
   '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', hash: 'sha512' },
   '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', hash: 'sha1' },
+  '2.16.840.1.101.3.4.3.1': { name: 'dsa-with-SHA224', hash: 'sha224' },
   '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', hash: 'sha256' },
   '1.3.101.112': { name: 'Ed25519' },
   '1.3.101.113': { name: 'Ed448' },
 };
+
+/** Hashes whose signatures current clients reject: collisions can be computed. */
+export const WEAK_HASHES: ReadonlySet<string> = new Set(['md2', 'md4', 'md5', 'sha', 'sha1']);
 
 /** Hash algorithms, as named by Node's crypto. */
 export const HASH_ALGORITHMS: Record<string, string> = {

@@ -13,8 +13,10 @@ export function codeLenses(a: DocumentAnalysis, context: ServiceContext = {}): C
     let title: string;
     if (b.certificate) {
       const c = b.certificate;
-      const verb = c.notAfter.getTime() <= now.getTime() ? 'expired' : 'expires';
-      title = `${certRole(a, b)} · ${certName(c)} · ${verb} ${c.notAfter.toISOString().slice(0, 10)}, ${relativeDays(c.notAfter, now)}`;
+      const end = c.notAfter;
+      const when = end ? `${end.getTime() <= now.getTime() ? 'expired' : 'expires'} ${end.toISOString().slice(0, 10)}, ${relativeDays(end, now)}` : 'invalid expiry date';
+      const malformed = c.problems.some((p) => p.severity === 'error') ? ' · malformed' : '';
+      title = `${certRole(a, b)} · ${certName(c)} · ${when}${malformed}`;
     } else if (b.privateKey) {
       const p = pairings.find((x) => x.keyBlock === b.index);
       const where = p ? `${p.sibling ? `${p.sibling.name} ` : ''}${blockRef(p.certBlock)}` : '';

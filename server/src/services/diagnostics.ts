@@ -6,6 +6,7 @@
 import type { Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import type { AnalyzedBlock, CertificateInfo, DocumentAnalysis } from '../analysis/model';
 import { isWeakKey, keyLabel } from '../analysis/spki';
+import { WEAK_HASHES } from '../der/oids';
 import { pairKeys, pairLeafWithSiblingKey } from '../analysis/match';
 import type { CertopsSettings } from './settings';
 import { ServiceContext, daysUntil, relativeDays } from './context';
@@ -30,6 +31,7 @@ export const DIAGNOSTIC_CODES = [
   'chain-incomplete',
   'chain-root-included',
   'chain-expires-before-leaf',
+  'cert-nonconforming',
   'duplicate-certificate',
   'key-mismatch',
   'key-encrypted',
@@ -38,6 +40,7 @@ export const DIAGNOSTIC_CODES = [
   'san-missing',
   'key-permissions',
   'file-too-large',
+  'chain-analysis-limited',
 ] as const;
 
 /** A certops diagnostic code. */
@@ -106,25 +109,44 @@ export function computeDiagnostics(analysis: DocumentAnalysis, settings: Certops
 type Add = (b: AnalyzedBlock, severity: DiagnosticSeverity, code: DiagnosticCode, message: string, extra?: Partial<DiagnosticData>) => void;
 
 function certificateChecks(b: AnalyzedBlock, c: CertificateInfo, settings: CertopsSettings, now: Date, add: Add): void {
-  const days = daysUntil(c.notAfter, now);
-  const when = `${c.notAfter.toISOString().slice(0, 10)}, ${relativeDays(c.notAfter, now)}`;
-  if (c.notAfter.getTime() <= now.getTime()) add(b, ERROR, 'cert-expired', `${certName(c)} expired (${when}).`);
-  else if (c.notBefore.getTime() > now.getTime()) {
-    add(b, ERROR, 'cert-not-yet-valid', `${certName(c)} is not valid yet (from ${c.notBefore.toISOString().slice(0, 10)}, ${relativeDays(c.notBefore, now)}).`);
-  } else if (days < settings.expiry.criticalDays) add(b, ERROR, 'cert-expiring-critical', `${certName(c)} expires ${when} (certops.expiry.criticalDays = ${settings.expiry.criticalDays}).`);
-  else if (days < settings.expiry.warningDays) add(b, WARNING, 'cert-expiring', `${certName(c)} expires ${when} (certops.expiry.warningDays = ${settings.expiry.warningDays}).`);
+  for (const p of c.problems) {
+    const text = `${p.field ? `${p.field}: ` : ''}${p.message}`;
+    if (p.severity === 'error') add(b, ERROR, 'pem-malformed', `Malformed ${b.label}: ${text}.`);
+    else add(b, WARNING, 'cert-nonconforming', `Non-conforming certificate: ${text}.`);
+  }
+  if (c.notAfter && c.notBefore) expiryChecks(b, c, c.notBefore, c.notAfter, settings, now, add);
   if (isWeakKey(c.publicKey)) add(b, WARNING, 'key-weak', `Weak key: ${keyLabel(c.publicKey)} (RSA needs at least 2048 bits, EC at least 256).`);
-  if (!c.selfIssued && (c.signatureHash === 'sha1' || c.signatureHash === 'md5')) {
+  if (!c.selfIssued && c.signatureHash && WEAK_HASHES.has(c.signatureHash)) {
     add(b, WARNING, 'signature-weak', `Weak signature algorithm ${c.signatureAlgorithm}: ${c.signatureHash.toUpperCase()} signatures are rejected by current clients.`);
   }
-  if (!c.isCA && !c.selfIssued && c.sans.length === 0) {
+  if (!c.isCA && !c.selfIssued && c.sans.length === 0 && !c.problems.some((p) => p.field === 'subjectAltName')) {
     add(b, WARNING, 'san-missing', `${certName(c)} has no subjectAltName; browsers and most TLS clients ignore the CN and will reject it.`);
   }
+}
+
+function expiryChecks(b: AnalyzedBlock, c: CertificateInfo, notBefore: Date, notAfter: Date, settings: CertopsSettings, now: Date, add: Add): void {
+  const days = daysUntil(notAfter, now);
+  const when = `${notAfter.toISOString().slice(0, 10)}, ${relativeDays(notAfter, now)}`;
+  if (notAfter.getTime() <= now.getTime()) add(b, ERROR, 'cert-expired', `${certName(c)} expired (${when}).`);
+  else if (notBefore.getTime() > now.getTime()) {
+    add(b, ERROR, 'cert-not-yet-valid', `${certName(c)} is not valid yet (from ${notBefore.toISOString().slice(0, 10)}, ${relativeDays(notBefore, now)}).`);
+  } else if (days < settings.expiry.criticalDays) add(b, ERROR, 'cert-expiring-critical', `${certName(c)} expires ${when} (certops.expiry.criticalDays = ${settings.expiry.criticalDays}).`);
+  else if (days < settings.expiry.warningDays) add(b, WARNING, 'cert-expiring', `${certName(c)} expires ${when} (certops.expiry.warningDays = ${settings.expiry.warningDays}).`);
 }
 
 function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): void {
   const { chain, blocks } = a;
   const cert = (i: number) => blocks[i].certificate as CertificateInfo;
+  const limited = chain.limited;
+  if (limited) {
+    const n = limited.undecided.length;
+    add(
+      blocks[limited.undecided[0]],
+      INFO,
+      'chain-analysis-limited',
+      `Chain analysis stopped: the certificates of this file name each other as issuer in ${limited.candidatePairs} candidate pairs, and ${limited.checked} signature checks (at most ${limited.failedLimit} that fail) left the issuer of ${n} certificate${n === 1 ? '' : 's'} undecided, from this one on: their issuers are not linked and the file is not checked as a chain.`,
+    );
+  }
   if (chain.mode === 'chain') {
     if (chain.order && chain.links.some((l) => l.status !== 'ok')) {
       const expected = chain.order.map((i) => i + 1).join(', ');
@@ -159,7 +181,7 @@ function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): vo
       const below = seq.slice(1, j).filter((i) => !cert(i).selfIssued).length;
       if (below > pathLen) add(blocks[seq[j]], ERROR, 'chain-pathlen', `pathLenConstraint ${pathLen} allows ${pathLen} intermediate CA(s) below this one, but the chain has ${below}.`);
     }
-    if (c.notAfter.getTime() < leaf.notAfter.getTime() && !leaf.selfIssued) {
+    if (c.notAfter && leaf.notAfter && c.notAfter.getTime() < leaf.notAfter.getTime() && !leaf.selfIssued) {
       add(blocks[seq[j]], WARNING, 'chain-expires-before-leaf', `This issuer expires ${c.notAfter.toISOString().slice(0, 10)}, before the leaf (${leaf.notAfter.toISOString().slice(0, 10)}); the chain stops working then.`);
     }
   }
@@ -169,6 +191,6 @@ function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): vo
     add(topBlock, INFO, 'chain-root-included', 'A self-signed root is included; clients must already trust it, so servers need not send it.');
   }
   if (context.trust && !top.selfIssued && !chain.issuerOf.has(topBlock.index) && !context.trust.contains(top) && !context.trust.findIssuer(top)) {
-    add(topBlock, WARNING, 'chain-incomplete', `The issuer of this certificate (${top.issuer}) is neither in this file nor in the trust store; add the intermediate certificate.`);
+    add(topBlock, WARNING, 'chain-incomplete', `The issuer of this certificate (${top.issuer}) is neither in this file nor in the trust store (${context.trust.description}); add the intermediate certificate.`);
   }
 }

@@ -6,7 +6,7 @@ import { keyLabel } from '../analysis/spki';
 import { chainPosition } from '../analysis/chain';
 import { pairKeys } from '../analysis/match';
 import { ServiceContext, relativeDays } from './context';
-import { blockRef, blockTitle, certName, certRole } from './describe';
+import { blockRef, blockTitle, certName, certRole, chainSequence } from './describe';
 
 /** The block whose range contains `position`, if any. */
 export function blockAt(a: DocumentAnalysis, position: Position): AnalyzedBlock | undefined {
@@ -35,6 +35,13 @@ export function describeBlock(a: DocumentAnalysis, b: AnalyzedBlock, context: Se
     else if (issuer !== undefined) rows.push(['Issued by', blockRef(issuer)]);
     const dup = a.chain.duplicates.get(b.index);
     if (dup !== undefined) rows.push(['Duplicate of', blockRef(dup)]);
+    const seq = chainSequence(a);
+    // Where the chain ends, say which store the chain-incomplete verdict was checked against.
+    if (context.trust && seq[seq.length - 1] === b.index && issuer === undefined) {
+      const t = context.trust;
+      const verdict = t.contains(c) ? 'this certificate is a trust anchor' : t.findIssuer(c) ? 'issuer trusted' : c.selfIssued ? 'self-signed, not a trust anchor' : '**issuer not found**';
+      rows.push(['Trust store', `${verdict}: ${esc(t.description)}`]);
+    }
   } else if (b.privateKey) {
     const k = b.privateKey;
     rows.push(['Type', keyLabel(k)], ['Format', k.format], ['Encrypted', k.encrypted ? `yes (${k.encryption ?? 'unknown cipher'})` : 'no']);
@@ -60,7 +67,7 @@ export function describeBlock(a: DocumentAnalysis, b: AnalyzedBlock, context: Se
     if (l.nextUpdate) rows.push(['Next update', `${date(l.nextUpdate)} (${relativeDays(l.nextUpdate, now)})`]);
     rows.push(['Revoked', String(l.revokedCount)], ['Signature algorithm', l.signatureAlgorithm]);
   } else if (b.pkcs7) {
-    b.pkcs7.certificates.forEach((c, i) => rows.push([`Certificate ${i + 1}`, `${esc(c.subject)}, expires ${date(c.notAfter)} (${relativeDays(c.notAfter, now)})`]));
+    b.pkcs7.certificates.forEach((c, i) => rows.push([`Certificate ${i + 1}`, `${esc(c.subject)}, ${c.notAfter ? `expires ${date(c.notAfter)} (${relativeDays(c.notAfter, now)})` : '**invalid expiry date**'}`]));
     if (b.pkcs7.crlCount) rows.push(['CRLs', String(b.pkcs7.crlCount)]);
   } else if (b.parameters) {
     if (b.parameters.curve) rows.push(['Curve', b.parameters.curve]);
@@ -68,28 +75,52 @@ export function describeBlock(a: DocumentAnalysis, b: AnalyzedBlock, context: Se
   }
   if (b.headers.length) rows.push(['Headers', b.headers.map(([k, v]) => `${k}: ${esc(v)}`).join('<br>')]);
   const parts = [title];
-  if (b.problems.length) parts.push(b.problems.map((p) => `- ⚠ ${esc(p)}`).join('\n'));
+  const problems = [...b.problems, ...(b.certificate?.problems ?? []).map((p) => `${p.severity === 'error' ? 'Malformed' : 'Non-conforming'}: ${p.field ? `${p.field}: ` : ''}${p.message}`)];
+  if (problems.length) parts.push(problems.map((p) => `- ⚠ ${esc(p)}`).join('\n'));
   if (rows.length) parts.push(['| | |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n'));
   return parts.join('\n\n');
 }
 
 function certificateRows(c: CertificateInfo, now: Date, rows: [string, string][]): void {
-  const expired = c.notAfter.getTime() <= now.getTime();
-  const validity = expired ? `**expired** ${relativeDays(c.notAfter, now)}` : c.notBefore.getTime() > now.getTime() ? `**not valid yet** (starts ${relativeDays(c.notBefore, now)})` : `expires ${relativeDays(c.notAfter, now)}`;
-  rows.push(['Subject', esc(c.subject)], ['Issuer', esc(c.issuer)], ['Serial', code(c.serialNumber)]);
-  rows.push(['Validity', `${date(c.notBefore)} → ${date(c.notAfter)} (${validity})`]);
-  if (c.sans.length) rows.push(['SANs', sans(c.sans)]);
+  // A field the decoder could not read is marked as such, never shown with a guessed value.
+  const bad = (...fields: string[]) => {
+    const p = c.problems.find((x) => x.severity === 'error' && fields.includes(x.field));
+    return p && `**invalid** (${esc(p.message)})`;
+  };
+  rows.push(['Subject', bad('subject') ?? esc(c.subject)], ['Issuer', bad('issuer') ?? esc(c.issuer)], ['Serial', code(c.serialNumber)]);
+  if (c.version !== 3) rows.push(['Version', bad('version') ?? String(c.version)]);
+  const from = c.notBefore ? date(c.notBefore) : (bad('validity.notBefore', 'validity') ?? '**invalid**');
+  const to = c.notAfter ? date(c.notAfter) : (bad('validity.notAfter', 'validity') ?? '**invalid**');
+  let state = '';
+  if (c.notBefore && c.notAfter) {
+    const expired = c.notAfter.getTime() <= now.getTime();
+    state = ` (${expired ? `**expired** ${relativeDays(c.notAfter, now)}` : c.notBefore.getTime() > now.getTime() ? `**not valid yet** (starts ${relativeDays(c.notBefore, now)})` : `expires ${relativeDays(c.notAfter, now)}`})`;
+  }
+  rows.push(['Validity', `${from} → ${to}${state}`]);
+  const sanBad = bad('subjectAltName');
+  if (sanBad) rows.push(['SANs', sanBad]);
+  else if (c.sans.length) rows.push(['SANs', sans(c.sans)]);
   publicKeyRows(c.publicKey, rows);
-  rows.push(['Signature', c.signatureAlgorithm]);
+  rows.push(['Signature', bad('signatureAlgorithm') ?? c.signatureAlgorithm]);
   rows.push(['SHA-256', code(c.sha256)], ['SHA-1', code(c.sha1)], ['SPKI SHA-256 pin', code(Buffer.from(c.spkiSha256, 'hex').toString('base64'))]);
-  if (c.basicConstraints) rows.push(['Basic constraints', `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLen !== undefined ? `, pathlen:${c.basicConstraints.pathLen}` : ''}`]);
-  if (c.keyUsage) rows.push(['Key usage', c.keyUsage.join(', ')]);
-  if (c.extendedKeyUsage) rows.push(['Extended key usage', c.extendedKeyUsage.join(', ')]);
-  if (c.subjectKeyId) rows.push(['Subject key ID', code(c.subjectKeyId)]);
-  if (c.authorityKeyId) rows.push(['Authority key ID', code(c.authorityKeyId)]);
-  if (c.authorityInfoAccess.ocsp.length) rows.push(['OCSP', c.authorityInfoAccess.ocsp.map(esc).join('<br>')]);
+  const bcBad = bad('basicConstraints');
+  if (bcBad) rows.push(['Basic constraints', bcBad]);
+  else if (c.basicConstraints) rows.push(['Basic constraints', `CA:${c.basicConstraints.ca ? 'TRUE' : 'FALSE'}${c.basicConstraints.pathLen !== undefined ? `, pathlen:${c.basicConstraints.pathLen}` : ''}`]);
+  const extRow = (label: string, field: string, value: string | undefined) => {
+    const why = bad(field);
+    if (why) rows.push([label, why]);
+    else if (value !== undefined) rows.push([label, value]);
+  };
+  extRow('Key usage', 'keyUsage', c.keyUsage?.join(', '));
+  extRow('Extended key usage', 'extendedKeyUsage', c.extendedKeyUsage?.map(esc).join(', '));
+  extRow('Subject key ID', 'subjectKeyIdentifier', c.subjectKeyId && code(c.subjectKeyId));
+  extRow('Authority key ID', 'authorityKeyIdentifier', c.authorityKeyId && code(c.authorityKeyId));
+  extRow('OCSP', 'authorityInfoAccess', c.authorityInfoAccess.ocsp.length ? c.authorityInfoAccess.ocsp.map(esc).join('<br>') : undefined);
   if (c.authorityInfoAccess.caIssuers.length) rows.push(['CA issuers', c.authorityInfoAccess.caIssuers.map(esc).join('<br>')]);
-  if (c.crlDistributionPoints.length) rows.push(['CRL distribution', c.crlDistributionPoints.map(esc).join('<br>')]);
+  extRow('CRL distribution', 'cRLDistributionPoints', c.crlDistributionPoints.length ? c.crlDistributionPoints.map(esc).join('<br>') : undefined);
+  if (c.otherExtensions?.length) {
+    rows.push(['Other extensions', c.otherExtensions.map((e) => `${e.oid}${e.critical ? ' (critical)' : ''}, ${e.length} bytes${e.length ? ` ${code(e.preview)}` : ''}`).join('<br>')]);
+  }
 }
 
 function publicKeyRows(k: PublicKeyInfo, rows: [string, string][]): void {
@@ -109,7 +140,8 @@ function code(s: string): string {
 }
 
 function esc(s: string): string {
-  return s.replace(/[|\\`*_<>[\]]/g, (ch) => '\\' + ch);
+  // A line break inside a value (a CN may hold one) would end the table row: show it as \xHH instead.
+  return s.replace(/[|\\`*_<>[\]]/g, (ch) => '\\' + ch).replace(/[\r\n\u0085\u2028\u2029]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 function capitalise(s: string): string {

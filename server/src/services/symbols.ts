@@ -16,7 +16,7 @@ const KIND_FOR: Record<string, SymbolKind> = {
 /** The outline: one symbol per block, named by type and CN. */
 export function documentSymbols(a: DocumentAnalysis): DocumentSymbol[] {
   return a.blocks.map((b) => {
-    const detail = b.certificate ? `${certRole(a, b)} · expires ${b.certificate.notAfter.toISOString().slice(0, 10)}` : b.problems.length ? 'malformed' : b.label;
+    const detail = b.certificate ? `${certRole(a, b)} · ${b.certificate.notAfter ? `expires ${b.certificate.notAfter.toISOString().slice(0, 10)}` : 'invalid expiry date'}` : b.problems.length ? 'malformed' : b.label;
     const selection = { start: b.range.start, end: { line: b.range.start.line, character: b.range.start.character + b.label.length + 16 } };
     return { name: blockTitle(b), detail, kind: KIND_FOR[b.kind] ?? 19, range: b.range, selectionRange: selection };
   });

@@ -5,9 +5,9 @@
  * Every name/constraint comparison is charged to a budget so that hostile
  * certificates with thousands of names and constraints stay cheap.
  */
-import type { Certificate, GeneralSubtree, NameConstraints } from './cert';
+import type { Certificate, GeneralSubtree, NameConstraints } from '../x509/certificate';
 import { normalizeDnsPattern } from './hostname';
-import { GeneralName, OID_EMAIL_ATTR, attributes, nameHasPrefix, nameIsEmpty } from './names';
+import { GeneralName, OID_EMAIL_ATTR, attributes, nameHasPrefix, nameIsEmpty } from '../x509/names';
 
 /** Upper bound on name/constraint comparisons per validation. */
 export const NAME_CONSTRAINT_BUDGET = 1 << 18;

@@ -4,11 +4,11 @@
  * certificate's issuer that cannot be trusted fails validation instead of
  * being silently ignored, since the caller asked for revocation checking.
  */
-import { AlgorithmIdentifier, Certificate, hasKeyUsage, parseAlgorithm } from './cert';
+import { AlgorithmIdentifier, Certificate, hasKeyUsage, parseAlgorithm } from '../x509/certificate';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
 import { BitString, DerError, Reader, TAG, Tlv, children, content, encoded, parseOne, readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime } from '../der';
-import { Name, namesEqual, parseName } from './names';
-import { verifySignature } from './signature';
+import { Name, namesEqual, parseName } from '../x509/names';
+import { verifySignature } from '../x509/signature';
 
 const CRL_NUMBER = '2.5.29.20';
 /** Extensions whose criticality is tolerated: authority key id, CRL number, issuer alt name. */

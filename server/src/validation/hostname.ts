@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import type { Certificate } from './cert';
+import type { Certificate } from '../x509/certificate';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 

@@ -26,7 +26,7 @@
  *   work-limit-exceeded        path building/name constraints hit their work bound (hostile input)
  */
 import { createHash } from 'node:crypto';
-import { Certificate, parseCertificate, toDer } from './cert';
+import { Certificate, parseCertificate, toDer } from '../x509/certificate';
 import { ERROR_CODES as E, ErrorCode, ValidationError, err } from './codes';
 import { Crl, parseCrl } from './crl';
 import { PeerName, matchesHostname } from './hostname';
@@ -35,8 +35,8 @@ import { EKU_OIDS, Role, caProblems, commonNameProblems, leafProblems } from './
 
 export { ERROR_CODES } from './codes';
 export type { ErrorCode, ValidationError } from './codes';
-export type { Certificate } from './cert';
-export { parseCertificate, toDer, hasKeyUsage } from './cert';
+export type { Certificate } from '../x509/certificate';
+export { parseCertificate, toDer, hasKeyUsage } from '../x509/certificate';
 export { KEY_USAGE_BITS as KU_BITS } from '../der/oids';
 export { matchesHostname, parseIp, isValidDnsName } from './hostname';
 export type { PeerName } from './hostname';

@@ -6,13 +6,13 @@
  * re-issued CAs, expired alternatives). Loops are refused by certificate and
  * by subject+key, and the search is bounded by depth and by a work budget.
  */
-import { Certificate } from './cert';
+import { Certificate } from '../x509/certificate';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
 import { Budget, NAME_CONSTRAINT_BUDGET, checkNameConstraints } from './constraints';
 import { Crl, revocationProblems } from './crl';
-import { nameToString } from './names';
+import { nameToString } from '../x509/names';
 import { PolicyOptions, caProblems, isSelfIssued } from './profile';
-import { verifySignature } from './signature';
+import { verifySignature } from '../x509/signature';
 
 /** Caps that keep path building bounded on hostile inputs. */
 export const LIMITS = {

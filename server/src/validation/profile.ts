@@ -5,12 +5,12 @@
  * the leaf, for intermediates and for trust anchors.
  */
 import { EKU_NAMES } from '../der/oids';
-import { Certificate, EXT, UNDERSTOOD_EXTENSIONS, extension, hasKeyUsage } from './cert';
+import { Certificate, EXT, UNDERSTOOD_EXTENSIONS, extension, hasKeyUsage } from '../x509/certificate';
 import { ERROR_CODES as E, ValidationError, err } from './codes';
 import { constraintsProblem } from './constraints';
 import { formatIp, parseIpLenient, referenceHostname } from './hostname';
-import { OID_CN, attributes, nameIsEmpty, namesEqual } from './names';
-import { keyPolicyProblem, publicKey, signatureScheme } from './signature';
+import { OID_CN, attributes, nameIsEmpty, namesEqual } from '../x509/names';
+import { keyPolicyProblem, publicKey, signatureScheme } from '../x509/signature';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
 

@@ -1,11 +1,14 @@
 /**
- * Signature verification on TBS bytes with Node's crypto, synchronously, and
- * the public-key policy (key sizes and curves the Web PKI accepts).
+ * The one signature verifier, on TBS bytes with Node's crypto, synchronously,
+ * and the public-key policy (key sizes and curves the Web PKI accepts). Path
+ * validation runs it under the Web PKI policy; chain analysis with `weak`
+ * allowed, so that a SHA-1 or MD5 signature that verifies is reported as weak
+ * rather than as a broken chain.
  */
 import { KeyObject, constants, createPublicKey, verify } from 'node:crypto';
 import { DerError, Reader, TAG, parseOne, readOid, readSmallInt } from '../der';
 import { CURVES, HASH_ALGORITHMS, KEY_ALGORITHMS, SIGNATURE_ALGORITHMS } from '../der/oids';
-import { AlgorithmIdentifier } from './cert';
+import { AlgorithmIdentifier } from './certificate';
 
 // The named tables list more than the Web PKI accepts; these narrow them.
 const HASH_LEN: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -16,10 +19,18 @@ const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') :
 
 /** A signature scheme Node can run, or a reason it is refused. */
 export type Scheme =
-  | { ok: true; hash: string | null; key: 'rsa' | 'rsa-pss' | 'ec' | 'ed25519' | 'ed448'; pssSalt?: number }
+  | { ok: true; hash: string | null; key: 'rsa' | 'rsa-pss' | 'ec' | 'dsa' | 'ed25519' | 'ed448'; pssSalt?: number }
   | { ok: false; reason: string };
 
-function pssParams(params: Uint8Array | undefined): Scheme {
+/** `weak`: also run the hashes and schemes the Web PKI refuses (SHA-1, MD5, DSA, any PSS salt), for reporting. */
+export interface SchemeOptions {
+  readonly weak?: boolean;
+}
+
+// Hashes Node's OpenSSL can still run, for the weak policy.
+const NODE_HASHES = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
+
+function pssParams(params: Uint8Array | undefined, opts: SchemeOptions = {}): Scheme {
   if (!params) return { ok: false, reason: 'RSASSA-PSS without parameters' };
   const r = new Reader(parseOne(params));
   let hash = 'sha1';
@@ -43,16 +54,22 @@ function pssParams(params: Uint8Array | undefined): Scheme {
   const t = r.optional(0xa3);
   if (t && readSmallInt(new Reader(t).next(TAG.INTEGER)) !== 1) return { ok: false, reason: 'PSS trailer field is not 1' };
   r.end();
+  if (opts.weak && NODE_HASHES.has(hash)) return { ok: true, hash, key: 'rsa', pssSalt: salt };
   if (!HASH_LEN[hash]) return { ok: false, reason: `PSS with ${hash}` };
   if (mgfHash !== hash) return { ok: false, reason: 'PSS MGF1 hash differs from the message hash' };
   if (salt !== HASH_LEN[hash]) return { ok: false, reason: 'PSS salt length differs from the hash length' };
   return { ok: true, hash, key: 'rsa', pssSalt: salt };
 }
 
-/** Maps a signatureAlgorithm to a scheme; SHA-1, MD5 and DSA are refused. */
-export function signatureScheme(alg: AlgorithmIdentifier): Scheme {
+/** Maps a signatureAlgorithm to a scheme; SHA-1, MD5 and DSA are refused unless `opts.weak`. */
+export function signatureScheme(alg: AlgorithmIdentifier, opts: SchemeOptions = {}): Scheme {
   const { name = '', hash = '' } = SIGNATURE_ALGORITHMS[alg.oid] ?? {};
   try {
+    if (opts.weak && NODE_HASHES.has(hash)) {
+      if (/RSA/.test(name)) return { ok: true, hash, key: 'rsa' };
+      if (name.startsWith('ecdsa-')) return { ok: true, hash, key: 'ec' };
+      if (name.startsWith('dsa')) return { ok: true, hash, key: 'dsa' };
+    }
     if (HASH_LEN[hash] && name.endsWith('WithRSAEncryption')) {
       // RFC 4055 wants NULL; absent parameters are tolerated because some encoders omit them.
       if (alg.params && hex(alg.params) !== NULL_PARAMS) return { ok: false, reason: 'RSA parameters must be NULL' };
@@ -62,7 +79,7 @@ export function signatureScheme(alg: AlgorithmIdentifier): Scheme {
       if (alg.params) return { ok: false, reason: 'ECDSA parameters must be absent' };
       return { ok: true, hash, key: 'ec' };
     }
-    if (name === 'rsassaPss') return pssParams(alg.params);
+    if (name === 'rsassaPss') return pssParams(alg.params, opts);
     if (name === 'Ed25519' || name === 'Ed448') {
       if (alg.params) return { ok: false, reason: 'EdDSA parameters must be absent' };
       return { ok: true, hash: null, key: name === 'Ed25519' ? 'ed25519' : 'ed448' };
@@ -122,8 +139,8 @@ function keyMatches(scheme: Extract<Scheme, { ok: true }>, key: KeyObject): bool
 }
 
 /** Verifies `signature` over `data` with the key in `spki`; returns a failure message or undefined. */
-export function verifySignature(alg: AlgorithmIdentifier, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): string | undefined {
-  const scheme = signatureScheme(alg);
+export function verifySignature(alg: AlgorithmIdentifier, spki: Uint8Array, data: Uint8Array, signature: Uint8Array, opts: SchemeOptions = {}): string | undefined {
+  const scheme = signatureScheme(alg, opts);
   if (!scheme.ok) return scheme.reason;
   const key = publicKey(spki);
   if (!key) return 'the issuer public key cannot be loaded';
