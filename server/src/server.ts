@@ -17,7 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
 import { siblingNames } from './analysis/siblings';
-import { settleIssuers } from './analysis/chain';
+import { settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { loadTrustStore, SYSTEM_BUNDLE } from './analysis/truststore';
 import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings } from './services/settings';
@@ -33,6 +33,8 @@ import { VERSION } from './version';
 
 // Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
 const SIBLING_MAX_BYTES = 1 << 20;
+// Signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
+const SLICE_MS = 10;
 
 // createConnection picks IPC, stdio (--stdio) or a socket from the command line.
 const connection = createConnection(ProposedFeatures.all);
@@ -52,6 +54,8 @@ const running = new Set<string>();
 // Bumped by every request for analysis, so a burst of queued changes is seen as one.
 let scheduleSeq = 0;
 let settling: NodeJS.Immediate | undefined;
+// Analyses whose published diagnostics say the signature check budget ran out.
+const limitReported = new WeakSet<DocumentAnalysis>();
 
 connection.onInitialize(({ capabilities }) => {
   canPullConfiguration = capabilities.workspace?.configuration === true;
@@ -167,7 +171,15 @@ async function validate(doc: TextDocument): Promise<void> {
   const settings = await settingsFor(doc.uri);
   if (documents.get(doc.uri) !== doc) return;
   const analysis = analysisOf(doc, settings);
+  // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file).
+  const version = doc.version;
+  while (!settleChain(analysis.chain, SLICE_MS)) {
+    await new Promise((r) => setImmediate(r));
+    // A newer version is scheduled already.
+    if (documents.get(doc.uri) !== doc || doc.version !== version) return;
+  }
   const diagnostics = computeDiagnostics(analysis, settings, await contextFor(doc, settings, analysis));
+  if (analysis.chain.limited) limitReported.add(analysis);
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
 }
 
@@ -280,7 +292,9 @@ connection.onDocumentLinks(({ textDocument }) =>
     textDocument.uri,
     async (doc, a) => {
       // Links need every issuer signature of a bundle checked; a slice per turn keeps diagnostics and hovers flowing meanwhile.
-      while (!settleIssuers(a.chain, 20)) await new Promise((r) => setImmediate(r));
+      while (!settleIssuers(a.chain, SLICE_MS)) await new Promise((r) => setImmediate(r));
+      // The diagnostics of a bundle were published before its issuers were read: tell when the budget ran out since.
+      if (a.chain.limited && !limitReported.has(a)) schedule(doc);
       return documentLinks(a, doc.uri);
     },
     [],

@@ -1,32 +1,76 @@
-import type { AnalyzedBlock, CertificateInfo, ChainAnalysis, ChainLink } from './model';
+import type { AnalyzedBlock, CertificateInfo, ChainAnalysis, ChainLimit, ChainLink } from './model';
 import { RAW } from './model';
-import { checkIssued, namesLink } from './issuance';
+import { checkIssued } from './issuance';
 
 /**
- * `issuerOf` whose signatures are checked when an entry is first read. In a
- * bundle nothing in the diagnostics depends on who issued whom, and verifying
- * every signature of a 10,000-certificate bundle took seconds; a hover reads
- * one entry, links and the CLI read them all. Iteration and `size` settle
- * every entry first and keep file order.
+ * Signature checks that find no issuer, per document, before the chain
+ * analysis stops. A check that finds the issuer ends that certificate's
+ * search, so a document costs at most one successful check per certificate
+ * plus this many failed ones, however its certificates name each other
+ * (200 CAs naming each other are 20,000 candidate pairs). Real files fail a
+ * handful: a renewed CA under the same name, a cross-sign.
+ */
+export const MAX_FAILED_SIGNATURE_CHECKS = 256;
+
+/**
+ * Issuer candidates of one name (and, where the subject asks for one,
+ * authority key identifier), in file order. Lists are shared by every
+ * certificate naming the same issuer, so the index stays linear in the number
+ * of certificates even when each of them names all the others.
+ */
+interface CandidateList {
+  members: number[];
+  /** How many certificates draw candidates from this list, and the first one. */
+  refs: number;
+  firstRef: number;
+}
+
+/**
+ * `issuerOf` whose signatures are checked when an entry is first read, within
+ * the document's budget of failed checks. In a bundle nothing in the
+ * diagnostics depends on who issued whom, and verifying every signature of a
+ * 10,000-certificate bundle took seconds; a hover reads one entry, links and
+ * the CLI read them all. Iteration and `size` settle every entry first and
+ * keep file order.
  */
 class LazyIssuers extends Map<number, number> {
   private readonly undecided: number[];
   private next = 0;
+  /** Signature checks made, and those that found no issuer. */
+  checked = 0;
+  failed = 0;
+  /** Certificates whose candidates were not all tried because the budget ran out. */
+  readonly skipped: number[] = [];
 
   constructor(
-    private readonly candidatesOf: Map<number, number[]>,
-    private readonly issuerFor: (subject: number, candidates: number[]) => number | undefined,
+    private readonly candidatesOf: Map<number, CandidateList[]>,
+    private readonly cert: (i: number) => CertificateInfo,
+    private readonly candidatePairs: number,
   ) {
     super();
     this.undecided = [...candidatesOf.keys()];
   }
 
   private decide(subject: number): void {
-    const candidates = this.candidatesOf.get(subject);
-    if (!candidates) return;
+    const lists = this.candidatesOf.get(subject);
+    if (!lists) return;
     this.candidatesOf.delete(subject);
-    const issuer = this.issuerFor(subject, candidates);
-    if (issuer !== undefined) super.set(subject, issuer);
+    const s = this.cert(subject);
+    for (const list of lists) {
+      for (const j of list.members) {
+        if (j === subject) continue;
+        if (this.failed >= MAX_FAILED_SIGNATURE_CHECKS) {
+          this.skipped.push(subject);
+          return;
+        }
+        this.checked++;
+        if (checkIssued(this.cert(j), s) === 'ok') {
+          super.set(subject, j);
+          return;
+        }
+        this.failed++;
+      }
+    }
   }
 
   /** Decides entries for up to `budgetMs`; true once every entry is decided. */
@@ -46,6 +90,13 @@ class LazyIssuers extends Map<number, number> {
       this.next = 0;
     }
     return true;
+  }
+
+  /** The budget ran out so far: what was left unchecked. */
+  limit(): ChainLimit | undefined {
+    if (this.skipped.length === 0) return undefined;
+    const undecided = [...this.skipped].sort((a, b) => a - b);
+    return { candidatePairs: this.candidatePairs, checked: this.checked, failedLimit: MAX_FAILED_SIGNATURE_CHECKS, undecided };
   }
 
   settleAll(): this {
@@ -90,20 +141,50 @@ class LazyIssuers extends Map<number, number> {
   }
 }
 
+/** What a chain still needs decided: the issuers, then its mode from them. */
+interface Pending {
+  issuers: LazyIssuers;
+  finish(): void;
+}
+
+const pendingOf = new WeakMap<ChainAnalysis, Pending>();
+
+/**
+ * Does, for up to `budgetMs`, the signature checks the chain's `mode`,
+ * `order`, `links` and `limited` wait for; true once they are final (reading
+ * them earlier does the rest at once). Lets a server spread the work over
+ * several turns of its event loop. A bundle's own issuers are left for
+ * `settleIssuers`.
+ */
+export function settleChain(chain: ChainAnalysis, budgetMs: number): boolean {
+  const pending = pendingOf.get(chain);
+  if (!pending) return true;
+  if (!pending.issuers.settleSome(budgetMs)) return false;
+  pending.finish();
+  return true;
+}
+
 /**
  * Checks, for up to `budgetMs`, issuer signatures an analysis left for later;
  * true once `issuerOf` is complete. Lets a server spread the work of a large
  * bundle over several turns of its event loop.
  */
 export function settleIssuers(chain: ChainAnalysis, budgetMs: number): boolean {
+  if (!settleChain(chain, budgetMs)) return false;
   return chain.issuerOf instanceof LazyIssuers ? chain.issuerOf.settleSome(budgetMs) : true;
 }
+
+/** The names as `namesLink` compares them, as Map keys. */
+const subjectKey = (c: CertificateInfo) => c[RAW].subjectName.toString('latin1');
+const issuerKey = (c: CertificateInfo) => c[RAW].issuerName.toString('latin1');
 
 /**
  * Works out how a file's certificates relate: whether it is a chain (a leaf
  * and its issuers, as a server sends them) or a bundle (CAs in no particular
  * order, like /etc/ssl/certs/ca-certificates.crt), who issued whom, and the
- * leaf-first order when the certificates form one path.
+ * leaf-first order when the certificates form one path. Work is linear in the
+ * number of certificates and names; signature checks are bounded by
+ * `MAX_FAILED_SIGNATURE_CHECKS` and happen only once an answer needs them.
  */
 export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
   const duplicates = new Map<number, number>();
@@ -123,29 +204,58 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
   if (certificates.length === 0) return result;
   const cert = (i: number) => blocks[i].certificate as CertificateInfo;
 
-  const bySubject = new Map<string, number[]>();
+  // Subjects by name, and within a name by subject key identifier: the certificates `namesLink` accepts.
+  const byName = new Map<string, { all: CandidateList; noKeyId: CandidateList; byKeyId: Map<string, CandidateList> }>();
+  const list = (): CandidateList => ({ members: [], refs: 0, firstRef: -1 });
   for (const i of certificates) {
-    const k = cert(i)[RAW].subjectName.toString('latin1');
-    const list = bySubject.get(k);
-    if (list) list.push(i);
-    else bySubject.set(k, [i]);
+    const c = cert(i);
+    const k = subjectKey(c);
+    let entry = byName.get(k);
+    if (!entry) byName.set(k, (entry = { all: list(), noKeyId: list(), byKeyId: new Map() }));
+    entry.all.members.push(i);
+    if (c.subjectKeyId === undefined) entry.noKeyId.members.push(i);
+    else {
+      let l = entry.byKeyId.get(c.subjectKeyId);
+      if (!l) entry.byKeyId.set(c.subjectKeyId, (l = list()));
+      l.members.push(i);
+    }
   }
-  // Issuer candidates by name and key identifiers; signatures are checked only once the answer matters.
   let nameLinks = 0;
-  const candidatesOf = new Map<number, number[]>();
-  const possibleIssuers = new Set<number>();
+  let candidatePairs = 0;
+  const candidatesOf = new Map<number, CandidateList[]>();
   for (const i of certificates) {
     const c = cert(i);
     if (c.selfIssued) continue;
-    const candidates = bySubject.get(c[RAW].issuerName.toString('latin1')) ?? [];
-    if (candidates.length > 0) nameLinks++;
-    const linked = candidates.filter((j) => j !== i && namesLink(cert(j), c));
-    if (linked.length === 0) continue;
-    candidatesOf.set(i, linked);
-    for (const j of linked) possibleIssuers.add(j);
+    const entry = byName.get(issuerKey(c));
+    if (!entry) continue;
+    if (entry.all.members.length > 1 || entry.all.members[0] !== i) nameLinks++;
+    // Matching key identifiers first: where names are shared, they tell the issuer apart.
+    const aki = c.authorityKeyId;
+    const lists = aki === undefined ? [entry.all] : [entry.byKeyId.get(aki), entry.noKeyId].filter((l): l is CandidateList => l !== undefined && l.members.length > 0);
+    let count = lists.reduce((n, l) => n + l.members.length, 0);
+    // Not itself, when its own name and key identifier are among those it asks for.
+    if (subjectKey(c) === issuerKey(c) && (aki === undefined || c.subjectKeyId === undefined || c.subjectKeyId === aki)) count--;
+    if (count === 0) continue;
+    candidatePairs += count;
+    for (const l of lists) {
+      if (l.refs++ === 0) l.firstRef = i;
+    }
+    candidatesOf.set(i, lists);
   }
-  const issuerOf = new LazyIssuers(candidatesOf, (i, candidates) => candidates.find((j) => checkIssued(cert(j), cert(i)) === 'ok'));
+  // A certificate is a possible issuer when a certificate other than itself lists it.
+  const possibleIssuers = new Set<number>();
+  for (const lists of candidatesOf.values()) {
+    for (const l of lists) {
+      if (l.refs === 0) continue;
+      for (const j of l.members) if (l.refs > 1 || l.firstRef !== j) possibleIssuers.add(j);
+      // Each list's members are counted once, however many certificates share it.
+      l.refs = 0;
+    }
+  }
+  const issuerOf = new LazyIssuers(candidatesOf, cert, candidatePairs);
   result.issuerOf = issuerOf;
+  // A bundle's issuers are decided as they are read, so whether the budget ran out is known only as of now.
+  Object.defineProperty(result, 'limited', { enumerable: true, configurable: true, get: () => (pendingOf.get(result)?.finish(), issuerOf.limit()) });
 
   if (certificates.length === 1) {
     result.mode = 'single';
@@ -159,20 +269,41 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
     result.mode = 'bundle';
     return result;
   }
-  issuerOf.settleAll();
+
+  // Whether this is a chain depends on the signatures: mode, order and links are decided once they are checked.
+  const finish = (): void => {
+    if (!pendingOf.delete(result)) return;
+    issuerOf.settleAll();
+    const decided = decideChain(issuerOf, certificates, cert, nameLinks);
+    for (const key of LAZY_KEYS) Object.defineProperty(result, key, { value: decided[key], enumerable: true, writable: true, configurable: true });
+  };
+  for (const key of LAZY_KEYS) Object.defineProperty(result, key, { enumerable: true, configurable: true, get: () => (finish(), result[key]) });
+  pendingOf.set(result, { issuers: issuerOf, finish });
+  return result;
+}
+
+const LAZY_KEYS = ['mode', 'order', 'links'] as const;
+
+/** Chain or bundle, from issuers already settled. */
+function decideChain(
+  issuerOf: LazyIssuers,
+  certificates: number[],
+  cert: (i: number) => CertificateInfo,
+  nameLinks: number,
+): Pick<ChainAnalysis, (typeof LAZY_KEYS)[number]> {
+  // Unchecked candidates might be the issuers that make this a chain: no order or link could be trusted.
+  if (issuerOf.limit()) return { mode: 'bundle', order: undefined, links: [] };
+  const selfIssued = certificates.filter((i) => cert(i).selfIssued).length;
   // A certificate that issues another one here is a (misconfigured) issuer, not a second leaf.
-  const issuers = new Set(result.issuerOf.values());
+  const issuers = new Set(issuerOf.values());
   const leaves = certificates.filter((i) => !cert(i).isCA && !cert(i).selfIssued && !issuers.has(i)).length;
   const chain = selfIssued <= 1 && (leaves === 1 || (leaves === 0 && nameLinks > 0));
-  result.mode = chain ? 'chain' : 'bundle';
-  if (!chain) return result;
-
+  if (!chain) return { mode: 'bundle', order: undefined, links: [] };
+  const links: ChainLink[] = [];
   for (let k = 0; k + 1 < certificates.length; k++) {
-    const link: ChainLink = { subject: certificates[k], next: certificates[k + 1], status: checkIssued(cert(certificates[k + 1]), cert(certificates[k])) };
-    result.links.push(link);
+    links.push({ subject: certificates[k], next: certificates[k + 1], status: checkIssued(cert(certificates[k + 1]), cert(certificates[k])) });
   }
-  result.order = leafFirstOrder(certificates, result.issuerOf);
-  return result;
+  return { mode: 'chain', order: leafFirstOrder(certificates, issuerOf), links };
 }
 
 /** The path from the one certificate nobody here was issued by, up through its issuers, if it covers them all. */
@@ -181,7 +312,11 @@ function leafFirstOrder(certificates: number[], issuerOf: Map<number, number>): 
   const starts = certificates.filter((i) => !issuers.has(i));
   if (starts.length !== 1) return undefined;
   const order = [starts[0]];
-  for (let i = issuerOf.get(starts[0]); i !== undefined && !order.includes(i); i = issuerOf.get(i)) order.push(i);
+  const inOrder = new Set(order);
+  for (let i = issuerOf.get(starts[0]); i !== undefined && !inOrder.has(i); i = issuerOf.get(i)) {
+    order.push(i);
+    inOrder.add(i);
+  }
   return order.length === certificates.length ? order : undefined;
 }
 
