@@ -19,14 +19,15 @@ import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
 import { siblingNames } from './analysis/siblings';
 import { settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
-import { loadTrustStore, SYSTEM_BUNDLE } from './analysis/truststore';
-import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings } from './services/settings';
+import { resolveTrustStore } from './analysis/truststore';
+import { analyzeText } from './services/analyze';
+import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings, trustStoreFor } from './services/settings';
 import { computeDiagnostics } from './services/diagnostics';
 import { hoverAt } from './services/hover';
 import { documentSymbols, foldingRanges } from './services/symbols';
 import { codeLenses } from './services/codelens';
 import { codeActions } from './services/codeactions';
-import { editableDiagnostics, embeddedRegions, EMBEDDED_LANGUAGES } from './embedded';
+import { editableDiagnostics, EMBEDDED_LANGUAGES } from './embedded';
 import { documentLinks } from './services/links';
 import type { ServiceContext } from './services/context';
 import { VERSION } from './version';
@@ -84,7 +85,7 @@ connection.onInitialized(() => {
   }
   // The system roots are read once and kept; reading them now, while the editor
   // is still starting, spares the first document's diagnostics the wait.
-  setImmediate(() => loadTrustStore([SYSTEM_BUNDLE]));
+  setImmediate(() => resolveTrustStore());
 });
 
 function settingsFor(uri: string): Promise<CertopsSettings> {
@@ -102,10 +103,7 @@ function analysisOf(doc: TextDocument, settings: CertopsSettings): DocumentAnaly
   const embedded = settings.embedded.enabled;
   const cached = analyses.get(doc.uri);
   if (cached && cached.version === doc.version && cached.maxBytes === maxBytes && cached.embedded === embedded) return cached.analysis;
-  // YAML, JSON, .env and plain-text documents are certops' business only while embedded PEM is enabled.
-  const host = EMBEDDED_LANGUAGES.includes(doc.languageId);
-  const text = host && !embedded ? '' : doc.getText();
-  const analysis = analyzeDocument(text, { maxBytes, regions: host ? embeddedRegions(text, doc.languageId, { maxBytes }) : undefined });
+  const analysis = analyzeText(doc.getText(), doc.languageId, settings);
   analyses.set(doc.uri, { version: doc.version, maxBytes, embedded, analysis });
   return analysis;
 }
@@ -162,7 +160,7 @@ async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis
   return {
     uri: doc.uri,
     siblings: siblingsOf(doc.uri, settings),
-    trust: loadTrustStore([SYSTEM_BUNDLE, ...settings.trust.extraCAFiles]),
+    trust: trustStoreFor(settings),
     fileMode,
   };
 }
@@ -273,7 +271,7 @@ async function withAnalysis<T>(uri: string, f: (doc: TextDocument, a: DocumentAn
 }
 
 connection.onHover(({ textDocument, position }) =>
-  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: siblingsOf(doc.uri, s), uri: doc.uri }), null),
+  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: siblingsOf(doc.uri, s), uri: doc.uri, trust: trustStoreFor(s) }), null),
 );
 connection.onDocumentSymbol(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => documentSymbols(a), []));
 connection.onFoldingRanges(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => foldingRanges(a), []));

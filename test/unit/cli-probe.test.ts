@@ -137,7 +137,7 @@ describe('certops probe', () => {
     assert.match(r.out, /protocol {2}TLSv1\.3, TLS_/);
     assert.match(r.out, /ALPN {6}h2/);
     assert.match(r.out, new RegExp(`0 CN=localhost\\n[\\s\\S]*sha256 {3}${sha(leaf)}[\\s\\S]*1 CN=Probe Intermediate`));
-    assert.match(r.out, /trust {5}trusted by .*\(SSL_CERT_FILE\)/);
+    assert.match(r.out, /trust {5}trusted by SSL_CERT_FILE=\S+ \(1 root\)/);
     assert.match(r.out, /hostname {2}localhost matches the leaf/);
   });
 

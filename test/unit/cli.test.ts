@@ -123,7 +123,11 @@ describe('inspect', () => {
     assertUsage(await run(['inspect', join(pki.dir, 'nope.pem')]), /nope\.pem: no such file/);
     assertUsage(await run(['inspect', pki.dir]), /is a directory/);
     assertUsage(await run(['inspect', file('notes.txt', 'just some notes\n')]), /notes\.txt: no PEM block and not DER/);
-    assertUsage(await run(['inspect', chainPem, file('bin.der', Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]))]), /bin\.der: binary file that is not/);
+    // A bad file among good ones is reported, and the good ones are still shown (exit 2 at the end).
+    const mixed = await run(['inspect', chainPem, file('bin.der', Buffer.from([0x30, 0x03, 0x02, 0x01, 0x00]))]);
+    assert.equal(mixed.code, 2);
+    assert.match(mixed.err, /^certops inspect: \S+bin\.der: binary file that is not[^\n]*\n$/);
+    assert.match(mixed.out, /chain\.pem: 2 blocks/);
   });
 });
 

@@ -2,7 +2,10 @@
 import { analyzeDocument, AnalyzedBlock, CertificateInfo, decodeFileBytes, DocumentAnalysis, RAW } from '../analysis';
 import { parseCertificate } from '../analysis/certificate';
 import { labelOfDer } from '../analysis/decode';
+import { analyzeText } from '../services/analyze';
+import { CertopsSettings, DEFAULT_SETTINGS } from '../services/settings';
 import { readInput, UsageError } from './io';
+import { languageOfFile } from './language';
 
 /** A file read and analysed. */
 export interface LoadedFile {
@@ -34,8 +37,12 @@ function looksLikeDer(bytes: Buffer): boolean {
   return bytes.length > 1 && (bytes[0] === 0x30 || bytes[0] === 0x06) && !bytes.includes('-----BEGIN');
 }
 
-/** Reads and analyses `path`; throws a usage error when it cannot be read or holds no PEM block and is not DER. */
-export function loadFile(path: string, bytes: Buffer = readInput(path)): LoadedFile {
+/**
+ * Reads and analyses `path` as the language server would (PEM, or PEM embedded
+ * in YAML, JSON, .env, Kubernetes Secrets, text); throws a usage error when it
+ * cannot be read or holds no PEM block and is not DER.
+ */
+export function loadFile(path: string, bytes: Buffer = readInput(path), settings: CertopsSettings = DEFAULT_SETTINGS): LoadedFile {
   if (looksLikeDer(bytes)) {
     // What a DER object is, is the engine's call, so the editor and the CLI agree on it.
     const label = labelOfDer(bytes);
@@ -47,8 +54,9 @@ export function loadFile(path: string, bytes: Buffer = readInput(path)): LoadedF
     return { path, text: null, der: true, analysis };
   }
   const text = decodeFileBytes(bytes);
-  const analysis = analyzeDocument(text);
-  if (analysis.blocks.length === 0) throw new UsageError(`${path}: no PEM block and not DER`);
+  const languageId = languageOfFile(path, text);
+  const analysis = analyzeText(text, languageId, settings);
+  if (analysis.blocks.length === 0) throw new UsageError(`${path}: no PEM block${languageId === 'pem' || languageId === 'plaintext' ? '' : ` in the ${languageId} file`} and not DER`);
   return { path, text, der: false, analysis };
 }
 

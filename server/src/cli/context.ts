@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { analyzeDocument, decodeFileBytes } from '../analysis';
 import type { SiblingDocument } from '../analysis/match';
 import { siblingNames } from '../analysis/siblings';
-import { loadTrustStore, SYSTEM_BUNDLE } from '../analysis/truststore';
+import type { TrustStore } from '../analysis/truststore';
 import type { ServiceContext } from '../services/context';
 import type { LoadedFile } from './blocks';
 import type { CliIo } from './io';
@@ -13,8 +13,8 @@ import type { CliIo } from './io';
 // Large sibling files are not read just to pair a key, as in the language server.
 const SIBLING_MAX_BYTES = 1 << 20;
 
-/** The analysis context for one file: what hover and diagnostics see in the editor. */
-export function contextFor(file: LoadedFile, io: CliIo, extraCaFiles: string[] = []): ServiceContext {
+/** The analysis context for one file: what hover and diagnostics see in the editor; `trust` comes from cliTrustStore. */
+export function contextFor(file: LoadedFile, io: CliIo, trust: TrustStore): ServiceContext {
   const path = resolve(file.path);
   let fileMode: number | undefined;
   if (file.analysis.blocks.some((b) => b.kind === 'privateKey')) {
@@ -28,7 +28,7 @@ export function contextFor(file: LoadedFile, io: CliIo, extraCaFiles: string[] =
     now: io.now(),
     uri: pathToFileURL(path).toString(),
     siblings: siblingsOf(path),
-    trust: loadTrustStore([io.env.SSL_CERT_FILE || SYSTEM_BUNDLE, ...extraCaFiles]),
+    trust,
     fileMode,
   };
 }

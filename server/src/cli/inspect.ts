@@ -1,19 +1,25 @@
 // `certops inspect FILE...`: every block of every file, with the fields the editor's hover shows.
 import type { AnalyzedBlock, DocumentAnalysis } from '../analysis';
+import type { TrustStore } from '../analysis/truststore';
 import { describeBlock } from '../services/hover';
 import { LoadedFile, loadFile } from './blocks';
 import { contextFor } from './context';
-import { CliIo, EXIT, painter, parseCommand, printJson, UsageError } from './io';
+import { CliIo, EXIT, loadEach, painter, parseCommand, printJson, untrusted, UsageError } from './io';
 import type { Command } from './main';
+import { cliTrustStore } from './trust';
 
 const HELP = `Usage: certops inspect FILE... [--ca FILE]... [--json]
 
 Shows every block of every file in order: certificates, keys (public facts
 only), CSRs, CRLs, PKCS#7, parameters and unknown labels, from PEM (any
-encoding, with surrounding text) or DER files. The fields are those of the
-editor's hover. --ca adds trust anchors to the system store for the chain
-position shown. Exit 0 when every file could be read, 2 otherwise; malformed
-blocks are shown, not fatal (use "certops lint" to fail on them).
+encoding, with surrounding text), PEM or base64 PEM embedded in YAML, JSON,
+.env files and Kubernetes Secrets (as in the editor), or DER files. The fields
+are those of the editor's hover. The trust store is $SSL_CERT_FILE /
+$SSL_CERT_DIR, else the system bundle, else Node's bundled roots; --ca adds
+trust anchors to it, and the output says which store was used. A file that
+cannot be read is reported on stderr and the others are still shown. Exit 0
+when every file could be read, 2 otherwise; malformed blocks are shown, not
+fatal (use "certops lint" to fail on them).
 `;
 
 /** The `inspect` command. */
@@ -22,11 +28,16 @@ export const inspectCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseCommand('inspect', args, { ca: { type: 'string', multiple: true } });
     if (positionals.length === 0) throw new UsageError('expected at least one FILE (see certops inspect --help)');
-    // Every file is read before anything is printed, so a bad argument never leaves half an output.
-    const files = positionals.map((p) => loadFile(p));
-    if (values.json) printJson(io, { files: files.map(fileJson) });
-    else files.forEach((f, i) => printText(io, f, values.ca ?? [], i > 0));
-    return EXIT.ok;
+    const trust = cliTrustStore(io, values.ca ?? []);
+    // Every file is read before anything is printed; unreadable ones are reported on stderr and skipped.
+    const { loaded: files, bad } = loadEach('inspect', positionals, io, (p) => loadFile(p));
+    if (values.json) {
+      printJson(io, { files: files.map(fileJson), unreadable: bad, trustStore: { description: trust.description, roots: trust.count } });
+    } else {
+      files.forEach((f, i) => printText(io, f, trust, i > 0));
+      if (files.some((f) => f.analysis.blocks.some((b) => b.certificate))) io.out(`\ntrust store: ${untrusted(trust.description)}\n`);
+    }
+    return bad.length > 0 ? EXIT.usage : EXIT.ok;
   },
 };
 
@@ -45,12 +56,12 @@ function chainJson(a: DocumentAnalysis) {
   return { ...c, duplicates: Object.fromEntries(c.duplicates), issuerOf: Object.fromEntries(c.issuerOf) };
 }
 
-function printText(io: CliIo, f: LoadedFile, extraCa: string[], separate: boolean): void {
+function printText(io: CliIo, f: LoadedFile, trust: TrustStore, separate: boolean): void {
   const paint = painter(io.color);
-  const context = contextFor(f, io, extraCa);
+  const context = contextFor(f, io, trust);
   const a = f.analysis;
   const n = a.blocks.length;
-  const lines = [`${separate ? '\n' : ''}${paint('bold', f.path)}: ${f.der ? 'DER, ' : ''}${n} block${n === 1 ? '' : 's'}${a.chain.mode === 'chain' || a.chain.mode === 'bundle' ? `, certificates form a ${a.chain.mode}` : ''}`];
+  const lines = [`${separate ? '\n' : ''}${paint('bold', untrusted(f.path))}: ${f.der ? 'DER, ' : ''}${n} block${n === 1 ? '' : 's'}${a.chain.mode === 'chain' || a.chain.mode === 'bundle' ? `, certificates form a ${a.chain.mode}` : ''}`];
   for (const b of a.blocks) {
     const at = f.der ? '' : ` (lines ${b.range.start.line + 1}-${b.range.end.line + 1})`;
     lines.push('', `${paint('dim', `[${b.index + 1}]`)}${at}`, ...markdownToText(describeBlock(a, b, context), paint));
@@ -58,11 +69,14 @@ function printText(io: CliIo, f: LoadedFile, extraCa: string[], separate: boolea
   io.out(`${lines.join('\n')}\n`);
 }
 
-/** The hover is markdown for the editor; the terminal gets the same facts as aligned "Key  value" lines. */
+/**
+ * The hover is markdown for the editor; the terminal gets the same facts as
+ * aligned "Key  value" lines, escaped (untrusted) before any colour is added.
+ */
 export function markdownToText(md: string, paint: (style: 'bold' | 'red', s: string) => string): string[] {
   const rows: [string, string][] = [];
   const out: string[] = [];
-  for (const line of md.split('\n')) {
+  for (const line of md.split('\n').map(untrusted)) {
     if (line === '| | |' || line === '|---|---|' || line === '') continue;
     const row = /^\| (.*?) \| (.*) \|$/.exec(line);
     if (row) rows.push([row[1], row[2]]);

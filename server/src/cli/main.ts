@@ -3,7 +3,7 @@ import { VERSION } from '../version';
 import { expiryCommand } from './expiry';
 import { inspectCommand } from './inspect';
 import { lintCommand } from './lint';
-import { CliIo, EXIT } from './io';
+import { CliIo, EXIT, untrusted, UsageError } from './io';
 import { matchCommand } from './match';
 import { probeCommand } from './probe';
 import { verifyCommand } from './verify';
@@ -27,7 +27,10 @@ Options:
   -h, --help           show this help
   -v, --version        show the version
 
-Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input.
+Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input,
+3 an internal error of certops (please report it; CERTOPS_DEBUG=1 shows the
+stack trace). When stdout is closed early (certops ... | head) certops stops
+quietly with exit 0.
 Colour is used only on a terminal and never when NO_COLOR is set.
 `;
 
@@ -78,11 +81,24 @@ export async function main(argv: string[], out?: (s: string) => void, err?: (s: 
   try {
     return await cmd.run(rest, io);
   } catch (e) {
-    // The contract is one line naming the file and the problem, never a stack trace.
-    const message = e instanceof Error ? e.message : String(e);
-    io.err(`certops ${command}: ${message.split('\n')[0]}\n`);
+    return reportError(`certops ${command}`, e, io);
+  }
+}
+
+/**
+ * The one-line error contract: a usage error names the file and the problem
+ * (exit 2); anything else is a defect in certops (exit 3), reported as such,
+ * with the stack trace only when CERTOPS_DEBUG is set.
+ */
+export function reportError(prefix: string, e: unknown, io: Pick<CliIo, 'err' | 'env'>): number {
+  const message = untrusted((e instanceof Error ? e.message : String(e)).split('\n')[0]);
+  if (e instanceof UsageError) {
+    io.err(`${prefix}: ${message}\n`);
     return EXIT.usage;
   }
+  io.err(`${prefix}: internal error: ${message}; please report this as a certops bug${io.env.CERTOPS_DEBUG ? '' : ' (CERTOPS_DEBUG=1 shows the stack trace)'}\n`);
+  if (io.env.CERTOPS_DEBUG && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+  return EXIT.internal;
 }
 
 function readStdin(): Promise<Buffer> {

@@ -3,7 +3,7 @@ import { keyLabel } from '../analysis/spki';
 import { parseTarget, ProbeError, probeTls, ProbeResult } from '../probe';
 import { relativeDays } from '../services/context';
 import { decodeCertificate, loadCertificates } from './blocks';
-import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, readInput, UsageError } from './io';
+import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, readInput, untrusted as u, UsageError } from './io';
 import type { Command } from './main';
 import { loadPrivateKey, passphraseFrom } from './match';
 import { loadRoots } from './trust';
@@ -138,38 +138,41 @@ function printText(io: CliIo, r: ProbeResult, rootsSource: string, expectation: 
   const now = io.now();
   const addr = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
   const lines = [
-    `${paint('bold', addr)}${r.servername ? ` (SNI ${r.servername})` : ' (no SNI)'} via ${r.address}, handshake ${r.handshakeMs} ms`,
-    `  protocol  ${r.protocol}, ${r.cipher.standardName}`,
-    `  ALPN      ${r.alpn ?? 'none'}`,
+    `${paint('bold', u(addr))}${r.servername ? ` (SNI ${u(r.servername)})` : ' (no SNI)'} via ${u(r.address)}, handshake ${r.handshakeMs} ms`,
+    `  protocol  ${u(r.protocol)}, ${u(r.cipher.standardName)}`,
+    `  ALPN      ${r.alpn ? u(r.alpn) : 'none'}`,
     `  chain     ${r.chain.length} certificate${r.chain.length === 1 ? '' : 's'} served`,
   ];
   r.chain.forEach((c, i) => {
     try {
       const info = decodeCertificate(c.der);
-      const expired = info.notAfter.getTime() <= now.getTime();
+      const notAfter = info.notAfter;
+      const expires = !notAfter
+        ? paint('red', 'no readable expiry date')
+        : `${notAfter.toISOString()} (${notAfter.getTime() <= now.getTime() ? paint('red', `expired ${relativeDays(notAfter, now)}`) : relativeDays(notAfter, now)})`;
       lines.push(
-        `   ${i} ${paint('bold', info.subject || '(empty subject)')}`,
-        `     issuer   ${info.issuer}`,
-        `     expires  ${info.notAfter.toISOString()} (${expired ? paint('red', `expired ${relativeDays(info.notAfter, now)}`) : relativeDays(info.notAfter, now)})`,
-        ...(info.sans.length ? [`     SANs     ${info.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(', ')}`] : []),
+        `   ${i} ${paint('bold', u(info.subject) || '(empty subject)')}`,
+        `     issuer   ${u(info.issuer)}`,
+        `     expires  ${expires}`,
+        ...(info.sans.length ? [`     SANs     ${info.sans.map((s) => `${s.type.toUpperCase()}:${u(s.value)}`).join(', ')}`] : []),
         `     key      ${keyLabel(info.publicKey)}`,
         `     sha256   ${c.sha256}`,
       );
     } catch (e) {
-      lines.push(`   ${i} ${paint('red', 'undecodable certificate')}: ${(e as Error).message}`, `     sha256   ${c.sha256}`);
+      lines.push(`   ${i} ${paint('red', 'undecodable certificate')}: ${u((e as Error).message)}`, `     sha256   ${c.sha256}`);
     }
   });
   const v = r.verification;
   if (v) {
-    lines.push(v.valid ? `  trust     ${paint('green', 'trusted')} by ${rootsSource}` : `  trust     ${paint('red', 'NOT TRUSTED')} by ${rootsSource}`);
-    for (const e of v.errors) lines.push(`            ${e.code}: ${e.message}`);
+    lines.push(v.valid ? `  trust     ${paint('green', 'trusted')} by ${u(rootsSource)}` : `  trust     ${paint('red', 'NOT TRUSTED')} by ${u(rootsSource)}`);
+    for (const e of v.errors) lines.push(`            ${e.code}: ${u(e.message)}`);
   }
-  lines.push(`  hostname  ${r.hostname.name} ${r.hostname.matches ? paint('green', 'matches the leaf') : paint('red', 'does NOT match the leaf')}`);
+  lines.push(`  hostname  ${u(r.hostname.name)} ${r.hostname.matches ? paint('green', 'matches the leaf') : paint('red', 'does NOT match the leaf')}`);
   if (expectation) {
     lines.push(
       expectation.matches
-        ? `  expected  ${paint('green', 'served leaf is the expected one')} (${expectation.source})`
-        : `  expected  ${paint('red', 'served leaf is NOT the expected one')}: expected ${expectation.expected} (${expectation.source})`,
+        ? `  expected  ${paint('green', 'served leaf is the expected one')} (${u(expectation.source)})`
+        : `  expected  ${paint('red', 'served leaf is NOT the expected one')}: expected ${expectation.expected} (${u(expectation.source)})`,
     );
   }
   lines.push(ok ? paint('green', 'ok') : paint('red', 'FAILED'));

@@ -1,6 +1,12 @@
 // `certops verify --batch`: many chains in one process, one JSON object per line each way.
-import { PeerName, validatePath } from '../validation';
-import { CliIo, EXIT } from './io';
+import { KU_BITS, PeerName, validatePath } from '../validation';
+import { CliIo, EXIT, safeJson } from './io';
+
+/** `--purpose` / `"purpose"`: the extended key usage each name requires. */
+export const PURPOSES: Record<string, string[]> = { server: ['serverAuth'], client: ['clientAuth'], any: [] };
+
+/** The keyUsage names `--key-usage` and `"keyUsage"` accept. */
+export const KEY_USAGE_NAMES: readonly string[] = KU_BITS;
 
 /** One output line. */
 export interface BatchResult {
@@ -25,7 +31,7 @@ export function runBatch(input: string, io: CliIo): number {
     if (line.trim() === '') return;
     const result = validateLine(line, index + 1, io.now());
     allValid &&= result.valid;
-    io.out(`${JSON.stringify(result)}\n`);
+    io.out(`${safeJson(result)}\n`);
   });
   return allValid ? EXIT.ok : EXIT.failed;
 }
@@ -50,7 +56,8 @@ export function validateLine(line: string, lineNumber: number, now: Date): Batch
       intermediates: stringList(o, 'intermediates'),
       peerName: peerName(o.peerName),
       at: time(o.at, now),
-      extendedKeyUsage: stringList(o, 'extendedKeyUsage'),
+      extendedKeyUsage: [...purpose(o.purpose), ...stringList(o, 'extendedKeyUsage')],
+      keyUsage: keyUsage(stringList(o, 'keyUsage')),
       maxDepth: depth(o.maxDepth),
       crls: stringList(o, 'crls'),
     });
@@ -67,6 +74,18 @@ function stringList(o: Record<string, unknown>, field: string): string[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new BadLine(`"${field}" must be an array of strings`);
   return v as string[];
+}
+
+function purpose(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (typeof v !== 'string' || !Object.hasOwn(PURPOSES, v)) throw new BadLine('"purpose" must be null, "server", "client" or "any"');
+  return PURPOSES[v];
+}
+
+function keyUsage(names: string[]): string[] {
+  const unknown = names.find((n) => !KEY_USAGE_NAMES.includes(n));
+  if (unknown !== undefined) throw new BadLine(`"keyUsage": unknown name ${JSON.stringify(unknown)} (expected ${KEY_USAGE_NAMES.join(', ')})`);
+  return names;
 }
 
 function peerName(v: unknown): PeerName | null {

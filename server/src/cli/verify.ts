@@ -3,9 +3,9 @@ import { isIP } from 'node:net';
 import { CertificateInfo } from '../analysis';
 import { PeerName, validatePath, ValidationResult } from '../validation';
 import { decodeCertificate, loadCertificates } from './blocks';
-import { CliIo, EXIT, painter, parseCommand, parseCount, parseTime, printJson, readInput, UsageError } from './io';
+import { CliIo, EXIT, painter, parseCommand, parseCount, parseTime, printJson, readInput, untrusted, UsageError } from './io';
 import type { Command } from './main';
-import { runBatch } from './verify-batch';
+import { KEY_USAGE_NAMES, PURPOSES, runBatch } from './verify-batch';
 import { loadAllCertificates, loadRoots } from './trust';
 
 const HELP = `Usage: certops verify LEAF [options]
@@ -16,13 +16,16 @@ to a trust anchor. Unlike "openssl verify", when LEAF holds several
 certificates the first is the leaf and the rest are used as intermediates.
 
 Options:
-  --roots FILE          trust anchors (repeatable); default $SSL_CERT_FILE or
-                        /etc/ssl/certs/ca-certificates.crt
+  --roots FILE          trust anchors (repeatable); default the trust store:
+                        $SSL_CERT_FILE / $SSL_CERT_DIR, else the system bundle,
+                        else Node's bundled Mozilla roots
   --intermediates FILE  untrusted certificates for building the path (repeatable)
   --host NAME | --ip ADDR | --email ADDR
                         the identity the leaf's subjectAltName must cover
   --at TIME             validate as of TIME (ISO 8601 or @unix-seconds; default now)
   --purpose P           server, client or any (default any): the extended key usage required
+  --key-usage LIST      keyUsage bits the leaf must assert when it has the extension
+                        (comma-separated: digitalSignature, keyEncipherment, ...)
   --max-depth N         at most N intermediates (default 8)
   --crl FILE            CRLs to check revocation against (repeatable)
   --json                {valid, chain: [sha256...], errors: [{code, message}]}
@@ -30,8 +33,6 @@ Options:
 
 Exit 0 when the path is valid, 1 when it is not, 2 on bad usage or unreadable files.
 `;
-
-const PURPOSES: Record<string, string[]> = { server: ['serverAuth'], client: ['clientAuth'], any: [] };
 
 /** The `verify` command. */
 export const verifyCommand: Command = {
@@ -45,18 +46,22 @@ export const verifyCommand: Command = {
       email: { type: 'string' },
       at: { type: 'string' },
       purpose: { type: 'string' },
+      'key-usage': { type: 'string' },
       'max-depth': { type: 'string' },
       crl: { type: 'string', multiple: true },
       batch: { type: 'string' },
     });
     if (values.batch !== undefined) {
       if (positionals.length > 0) throw new UsageError('--batch takes its chains from the input, not from LEAF arguments');
-      const input = values.batch === '-' ? await io.readStdin() : readInput(values.batch);
+      const input = values.batch === '-' ? await readStdinOrFail(io) : readInput(values.batch);
       return runBatch(input.toString('utf8'), io);
     }
     if (positionals.length !== 1) throw new UsageError('expected one LEAF file (see certops verify --help)');
     const purpose = values.purpose ?? 'any';
-    if (!Object.hasOwn(PURPOSES, purpose)) throw new UsageError(`--purpose: expected server, client or any, got "${purpose}"`);
+    if (!Object.hasOwn(PURPOSES, purpose)) throw new UsageError(`--purpose: expected server, client or any, got "${untrusted(purpose)}"`);
+    const keyUsage = (values['key-usage'] ?? '').split(',').filter(Boolean);
+    const badKu = keyUsage.find((k) => !KEY_USAGE_NAMES.includes(k));
+    if (badKu !== undefined) throw new UsageError(`--key-usage: unknown name "${untrusted(badKu)}" (expected ${KEY_USAGE_NAMES.join(', ')})`);
     const peerName = peerNameFrom(values.host, values.ip, values.email);
     const [leaf, ...bundled] = loadCertificates(positionals[0]);
     const intermediates = [...bundled.map((c) => c.der), ...loadAllCertificates(values.intermediates ?? [])];
@@ -70,6 +75,7 @@ export const verifyCommand: Command = {
       peerName,
       at,
       extendedKeyUsage: PURPOSES[purpose],
+      keyUsage,
       maxDepth: parseCount('max-depth', values['max-depth'], 8),
       crls,
     });
@@ -78,6 +84,14 @@ export const verifyCommand: Command = {
     return result.valid ? EXIT.ok : EXIT.failed;
   },
 };
+
+async function readStdinOrFail(io: CliIo): Promise<Buffer> {
+  try {
+    return await io.readStdin();
+  } catch (e) {
+    throw new UsageError(`standard input: ${(e as Error).message}`);
+  }
+}
 
 function peerNameFrom(host: string | undefined, ip: string | undefined, email: string | undefined): PeerName | null {
   const given = [host, ip, email].filter((v) => v !== undefined);
@@ -103,9 +117,9 @@ function printText(io: CliIo, file: string, r: ValidationResult, known: Buffer[]
       /* the validator reports malformed inputs itself */
     }
   }
-  const lines = [`${file}: ${r.valid ? paint('green', 'OK') : paint('red', 'FAILED')}`];
-  lines.push(`  roots  ${rootsSource}`);
-  r.chain.forEach((sha, i) => lines.push(`  ${i === 0 ? 'chain ' : '      '} ${i} ${bySha.get(sha)?.subject ?? '(unknown)'}  ${paint('dim', sha)}`));
-  for (const e of r.errors) lines.push(`  ${paint('red', e.code)}: ${e.message}`);
+  const lines = [`${untrusted(file)}: ${r.valid ? paint('green', 'OK') : paint('red', 'FAILED')}`];
+  lines.push(`  roots  ${untrusted(rootsSource)}`);
+  r.chain.forEach((sha, i) => lines.push(`  ${i === 0 ? 'chain ' : '      '} ${i} ${untrusted(bySha.get(sha)?.subject ?? '(unknown)')}  ${paint('dim', sha)}`));
+  for (const e of r.errors) lines.push(`  ${paint('red', e.code)}: ${untrusted(e.message)}`);
   io.out(`${lines.join('\n')}\n`);
 }

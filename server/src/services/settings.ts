@@ -1,4 +1,5 @@
 /** The `certops.*` settings the language server reads, resolved per resource into one typed object. */
+import { resolveTrustStore, TrustStore } from '../analysis/truststore';
 
 /** Settings for one document. */
 export interface CertopsSettings {
@@ -9,7 +10,7 @@ export interface CertopsSettings {
     criticalDays: number;
   };
   trust: {
-    /** PEM bundles trusted in addition to the system roots. */
+    /** PEM bundles trusted in addition to the base store (SSL_CERT_FILE/SSL_CERT_DIR, else the platform bundle, else Node's roots). */
     extraCAFiles: string[];
   };
   limits: {
@@ -51,4 +52,9 @@ export function resolveSettings(raw: unknown): CertopsSettings {
     embedded: { enabled: bool(r.embedded?.enabled, DEFAULT_SETTINGS.embedded.enabled) },
     codeLens: { enabled: bool(r.codeLens?.enabled, DEFAULT_SETTINGS.codeLens.enabled) },
   };
+}
+
+/** The trust store for `settings`: the engine's base store (see analysis/truststore) plus `certops.trust.extraCAFiles`. */
+export function trustStoreFor(settings: CertopsSettings, env?: Record<string, string | undefined>): TrustStore {
+  return resolveTrustStore({ env, extraCAFiles: settings.trust.extraCAFiles, extraLabel: 'certops.trust.extraCAFiles' });
 }
