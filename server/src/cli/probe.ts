@@ -17,7 +17,8 @@ when it is not trusted. HOST may be a name, an IPv4 address or [IPv6].
 
 Options:
   --servername NAME     SNI to send and name to check (default: HOST; no SNI for an IP)
-  --ca FILE             trust anchors (repeatable); default $SSL_CERT_FILE or the system store
+  --ca FILE             trust anchors (repeatable); default the trust store ($SSL_CERT_FILE /
+                        $SSL_CERT_DIR, else the system bundle, else Node's roots)
   --cert FILE --key FILE  client certificate and key for mutual TLS
   --passphrase-env VAR  the client key's passphrase is in $VAR
   --expect-sha256 HEX   the SHA-256 the served leaf must have (colons allowed)
