@@ -6,7 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import { EKU_NAMES, HASH_ALGORITHMS, KEY_USAGE_BITS, SIGNATURE_ALGORITHMS } from '../der/oids';
-import { Sink, Tlv, bytesToBigInt, children, readOid } from '../der';
+import { Sink, Tlv, asBuffer, bytesToBigInt, children, readOid } from '../der';
 import { DecodedCertificate, decodeCertificate, parseAlgorithm } from '../x509/certificate';
 import { EXTENSION_NAMES, UNDERSTOOD_EXTENSIONS } from '../x509/extensions';
 import { GeneralName, OID_CN, escapeIa5, firstText, nameToString, parseGeneralNames } from '../x509/names';
@@ -23,14 +23,18 @@ const PREVIEW_OCTETS = 16;
  * an Error naming the problem only when nothing can be shown.
  */
 export function parseCertificate(buf: Buffer): CertificateInfo {
-  return certificateInfo(decodeCertificate(buf));
+  return certificateInfo(decodeCertificate(buf), buf);
 }
 
-/** The display view of a decoded certificate. */
-export function certificateInfo(c: DecodedCertificate): CertificateInfo {
-  const der = Buffer.from(c.der);
+/**
+ * The display view of a decoded certificate. `input` is the bytes it was
+ * decoded from: kept as RAW.der, trailing octets included, so that a strict
+ * reader handed them refuses what the model flagged.
+ */
+export function certificateInfo(c: DecodedCertificate, input: Uint8Array = c.der): CertificateInfo {
+  const der = asBuffer(c.der);
   const alg = c.signatureAlg ? signatureAlgorithmName(c.signatureAlg.oid, c.signatureAlg.params) : { name: '(invalid)' };
-  const publicKey = describeSpki(Buffer.from(c.spki));
+  const publicKey = describeSpki(asBuffer(c.spki));
   const ku = c.keyUsage;
   const info: CertificateInfo = {
     version: c.version ?? 0,
@@ -53,12 +57,12 @@ export function certificateInfo(c: DecodedCertificate): CertificateInfo {
     isCA: false,
     problems: c.problems.map((p) => ({ ...p })),
     [RAW]: {
-      der,
-      tbs: Buffer.from(c.tbs),
-      signature: Buffer.from(c.signature.bytes),
+      der: asBuffer(input),
+      tbs: asBuffer(c.tbs),
+      signature: asBuffer(c.signature.bytes),
       subjectName: Buffer.from(c.subject?.key ?? `invalid:${c.fingerprint}`),
       issuerName: Buffer.from(c.issuer?.key ?? `invalid-issuer:${c.fingerprint}`),
-      spki: Buffer.from(c.spki),
+      spki: asBuffer(c.spki),
       cert: c,
     },
   };

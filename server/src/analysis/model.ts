@@ -32,7 +32,11 @@ export interface PublicKeyInfo {
 
 /** DER pieces of a certificate used by chain checks; never serialised. */
 export interface CertificateRaw {
-  /** The certificate's own DER (trailing data, if any, left out: see `problems`). */
+  /**
+   * The bytes the certificate was decoded from, trailing octets included, so
+   * that path validation handed them refuses what `problems` flags (the
+   * fingerprints are of the certificate's own encoding).
+   */
   der: Buffer;
   tbs: Buffer;
   signature: Buffer;
