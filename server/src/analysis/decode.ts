@@ -1,10 +1,11 @@
 import { checkPrimeSync } from 'node:crypto';
-import { DerError, Tlv, children, content, integerBits, readOid, readTlv } from '../der';
+import { Tlv, children, content, integerBits, readOid, readTlv } from '../der';
 import { berToDer, isIndefinite } from '../der/ber';
 import { CURVES } from '../der/oids';
 import type { PemBlock } from '../pem/scanner';
 import type { BlockContent, BlockKind } from './model';
 import { parseCertificate } from './certificate';
+import { describeDecodeError } from './fields';
 import { parsePrivateKey, parsePublicKey } from './keys';
 import { parseCrl, parseCsr, parseParameters, parsePkcs7 } from './objects';
 
@@ -106,16 +107,6 @@ function decodeUncached(kind: BlockKind, block: PemBlock): BlockContent {
   } catch (e) {
     return { kind, problems: [`the content does not parse as ${block.label} (${describeDecodeError(e)})`] };
   }
-}
-
-/**
- * The parsers say what is wrong in a DerError; anything else escaping them
- * (a JavaScript TypeError on a missing element, a crypto library code) would
- * mean nothing to the reader, so it is reported as the structure problem it is.
- */
-function describeDecodeError(e: unknown): string {
-  if (e instanceof DerError) return e.message;
-  return 'unexpected DER structure: an element is missing or of the wrong type';
 }
 
 /**

@@ -2,15 +2,14 @@
  * Private and public key blocks. Private keys are parsed only to learn their
  * type and size and to derive the public key's SPKI hash for matching; no
  * private value is returned, logged or kept.
- *
- * Every failure is a DerError whose message names the structure and what is
- * wrong with it (`RSAPrivateKey: modulus is missing`), since it is shown to
- * the user as is.
+ * Every failure is a DerError naming the structure and what is wrong with it
+ * (see fields.ts).
  */
 import { KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
 import { CURVES, KEY_ALGORITHMS } from '../der/oids';
-import { DerError, Tlv, children, content, integerBits, readOid, readTlv } from '../der';
+import { DerError, Tlv, content, integerBits, readOid } from '../der';
 import { tlv } from '../der/ber';
+import { field, fieldsOf, rootOf, tagName } from './fields';
 import { describeSpki, sha256 } from './spki';
 import type { PrivateKeyInfo, PublicKeyBlockInfo } from './model';
 
@@ -38,49 +37,6 @@ const PBE_SCHEMES: Record<string, string> = {
 const OID_PBES2 = '1.2.840.113549.1.5.13';
 const OID_PRIME_FIELD = '1.2.840.10045.1.1';
 const OID_CHAR2_FIELD = '1.2.840.10045.1.2';
-
-const TAG_NAMES: Record<number, string> = {
-  0x01: 'a BOOLEAN', 0x02: 'an INTEGER', 0x03: 'a BIT STRING', 0x04: 'an OCTET STRING', 0x05: 'a NULL', 0x06: 'an OBJECT IDENTIFIER',
-  0x0c: 'a UTF8String', 0x13: 'a PrintableString', 0x16: 'an IA5String', 0x17: 'a UTCTime', 0x18: 'a GeneralizedTime', 0x30: 'a SEQUENCE', 0x31: 'a SET',
-};
-
-/** How a DER tag is named in messages: `an INTEGER`, `a SEQUENCE`, `[0]`. */
-export function tagName(tag: number): string {
-  if (TAG_NAMES[tag]) return TAG_NAMES[tag];
-  if ((tag & 0xc0) === 0x80) return `a [${tag & 0x1f}] element`;
-  return `an element with tag 0x${tag.toString(16).padStart(2, '0')}`;
-}
-
-/** The single element at the start of `der`, which must carry `tag`; errors name `what`. */
-export function rootOf(der: Buffer, tag: number, what: string): Tlv {
-  if (der.length === 0) throw new DerError(`${what}: empty`);
-  let t: Tlv;
-  try {
-    t = readTlv(der, 0);
-  } catch (e) {
-    throw new DerError(`${what}: ${(e as Error).message}`);
-  }
-  if (t.tag !== tag) throw new DerError(`${what}: expected ${tagName(tag)}, found ${tagName(t.tag)}`);
-  return t;
-}
-
-/** The elements inside `t`; errors name `what`. */
-export function fieldsOf(t: Tlv, what: string): Tlv[] {
-  if ((t.tag & 0x20) === 0) throw new DerError(`${what}: expected a constructed element, found ${tagName(t.tag)}`);
-  try {
-    return children(t);
-  } catch (e) {
-    throw new DerError(`${what}: ${(e as Error).message}`);
-  }
-}
-
-/** `list[i]`, which must carry `tag`: "RSAPrivateKey: modulus is missing", "…: modulus is a SEQUENCE, not an INTEGER". */
-export function field(list: Tlv[], i: number, tag: number, what: string, name: string): Tlv {
-  const t = list[i];
-  if (!t) throw new DerError(`${what}: ${name} is missing`);
-  if (t.tag !== tag) throw new DerError(`${what}: ${name} is ${tagName(t.tag)}, not ${tagName(tag)}`);
-  return t;
-}
 
 /** An OBJECT IDENTIFIER field as dotted text. */
 function oidField(list: Tlv[], i: number, what: string, name: string): string {

@@ -4,7 +4,8 @@ import { DerError, Tlv, content, encoded, integerBits, readBitString, readOid, r
 import { berToDer } from '../der/ber';
 import { nameAttribute, nameToString } from './names';
 import { describeSpki } from './spki';
-import { ecParameters, field, fieldsOf, rootOf, tagName } from './keys';
+import { describeDecodeError, field, fieldsOf, rootOf, tagName } from './fields';
+import { ecParameters } from './keys';
 import { generalNames, parseCertificate, signatureAlgorithmOf } from './certificate';
 import type { CrlInfo, CsrInfo, ParametersInfo, Pkcs7Info, SubjectAltName } from './model';
 
@@ -120,7 +121,7 @@ export function parsePkcs7(input: Buffer): Pkcs7Info {
       try {
         certificates.push(parseCertificate(encoded(c)));
       } catch (e) {
-        throw new DerError(`SignedData certificate ${i + 1} of ${choices.length}: ${(e as Error).message}`);
+        throw new DerError(`SignedData certificate ${i + 1} of ${choices.length}: ${describeDecodeError(e)}`);
       }
     });
   }
