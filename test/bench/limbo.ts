@@ -1,5 +1,7 @@
 /**
- * x509-limbo conformance benchmark for server/src/validation. Prints agreement
+ * x509-limbo conformance benchmark for `certops verify --batch`: every case
+ * goes through validateLine, the function behind each batch input line, with
+ * nothing but the documented input fields. Prints agreement
  * with `expected_result` overall, for SERVER cases, outside `bettertls::` and
  * per namespace, timings, and writes the disagreements to out/bench/.
  *
@@ -9,10 +11,10 @@
  * disagreements. Cases listed in `conflicts_with` of each other encode
  * opposite profiles; they are scored like any other case.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { validatePath } from '../../server/src/validation';
+import { BAD_INPUT, validateLine } from '../../server/src/cli/verify-batch';
 
 /** Features that need data this validator does not carry (the Public Suffix List). */
 const UNIMPLEMENTED = new Set(['pedantic-public-suffix-wildcard']);
@@ -41,34 +43,36 @@ interface Outcome {
   ms: number;
 }
 
-const file = process.env.LIMBO ?? '/work/shared/conformance/x509-limbo.json.gz';
+// The project root is the working directory (run-limbo.mjs sets it); the suite lives beside the project.
+const file = process.env.LIMBO ?? resolve('..', 'shared', 'conformance', 'x509-limbo.json.gz');
 const outDir = process.env.LIMBO_OUT ?? join('out', 'bench');
+if (!existsSync(file)) {
+  console.log(`x509-limbo: the suite is not at ${file} (expected ../shared/conformance/x509-limbo.json.gz beside the project root, or LIMBO=FILE); conformance not measured`);
+  process.exit(2);
+}
 const suite = JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as { testcases: LimboCase[] };
 
 function run(c: LimboCase): Outcome {
   const skipped = (c.features ?? []).some((f) => UNIMPLEMENTED.has(f));
   const t0 = process.hrtime.bigint();
-  let codes: string[];
-  let ok: boolean;
-  try {
-    const r = validatePath({
-      leaf: c.peer_certificate,
-      roots: c.trusted_certs,
-      intermediates: c.untrusted_intermediates,
-      peerName: c.expected_peer_name,
-      at: c.validation_time ? new Date(c.validation_time) : null,
-      // Limbo's SERVER profile means TLS server authentication unless the case says otherwise.
-      extendedKeyUsage: c.extended_key_usage.length ? c.extended_key_usage : c.validation_kind === 'SERVER' ? ['serverAuth'] : [],
-      keyUsage: c.key_usage,
-      maxDepth: c.max_chain_depth,
-      crls: c.crls,
-    });
-    ok = r.valid;
-    codes = r.errors.map((e) => e.code);
-  } catch (e) {
-    ok = false;
-    codes = [`exception:${(e as Error).message}`];
-  }
+  const line = JSON.stringify({
+    id: c.id,
+    leaf: c.peer_certificate,
+    roots: c.trusted_certs,
+    intermediates: c.untrusted_intermediates,
+    peerName: c.expected_peer_name,
+    at: c.validation_time,
+    // Limbo's SERVER profile means TLS server authentication unless the case names its own usages.
+    purpose: c.extended_key_usage.length === 0 && c.validation_kind === 'SERVER' ? 'server' : null,
+    extendedKeyUsage: c.extended_key_usage,
+    keyUsage: c.key_usage,
+    maxDepth: c.max_chain_depth,
+    crls: c.crls,
+  });
+  const r = validateLine(line, 1, new Date());
+  const ok = r.valid;
+  // A bad-input result is an exception in the validator or a case the batch format cannot express: both are findings.
+  const codes = r.errors.map((e) => (e.code === BAD_INPUT ? `${BAD_INPUT}:${e.message}` : e.code));
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   return { c, skipped, agree: ok === (c.expected_result === 'SUCCESS'), codes, ms };
 }
