@@ -58,7 +58,9 @@ function analyse(der: Buffer) {
   const a = analyzeDocument(pem(der));
   const b = a.blocks[0];
   const now = new Date();
-  return { a, b, c: b.certificate, diags: computeDiagnostics(a, DEFAULT_SETTINGS, { now }), hover: describeBlock(a, b, { now }) };
+  // Messages as plain strings, codes as strings, for the assertions below.
+  const diags = computeDiagnostics(a, DEFAULT_SETTINGS, { now }).map((d) => ({ code: String(d.code), message: typeof d.message === 'string' ? d.message : d.message.value }));
+  return { a, b, c: b.certificate, diags, hover: describeBlock(a, b, { now }) };
 }
 
 const NO_JS_INTERNALS = /Cannot read properties|Maximum call stack|undefined|is not a function|RangeError/;
