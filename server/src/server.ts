@@ -17,7 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
 import { siblingNames } from './analysis/siblings';
-import { settleChain, settleIssuers } from './analysis/chain';
+import { chainSettled, settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { resolveTrustStore } from './analysis/truststore';
 import { analyzeText } from './services/analyze';
@@ -169,12 +169,14 @@ async function validate(doc: TextDocument): Promise<void> {
   const settings = await settingsFor(doc.uri);
   if (documents.get(doc.uri) !== doc) return;
   const analysis = analysisOf(doc, settings);
-  // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file).
+  // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file):
+  // they start a turn after the decoding and go on in slices, so requests queued meanwhile are answered in between.
   const version = doc.version;
-  while (!settleChain(analysis.chain, SLICE_MS)) {
+  while (!chainSettled(analysis.chain)) {
     await new Promise((r) => setImmediate(r));
     // A newer version is scheduled already.
     if (documents.get(doc.uri) !== doc || doc.version !== version) return;
+    settleChain(analysis.chain, SLICE_MS);
   }
   const diagnostics = computeDiagnostics(analysis, settings, await contextFor(doc, settings, analysis));
   if (analysis.chain.limited) limitReported.add(analysis);

@@ -1,13 +1,16 @@
 // What the speed work relies on, checked by behaviour rather than time: unchanged
-// blocks are not decoded again, and a bundle's issuer signatures are checked
-// only when someone reads them, with the same answers as an eager check.
+// blocks are not decoded again, a bundle's issuer signatures are checked only
+// when someone reads them, with the same answers as an eager check, and the
+// signature checks of one document are bounded however its certificates name
+// each other. The times themselves are measured by `npm run bench`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeDocument } from '../../server/src/analysis';
-import { settleIssuers } from '../../server/src/analysis/chain';
+import { chainSettled, chainStats, MAX_FAILED_SIGNATURE_CHECKS, settleChain, settleIssuers } from '../../server/src/analysis/chain';
 import { decodeStats } from '../../server/src/analysis/decode';
 import { bodyStats } from '../../server/src/pem/scanner';
-import { Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
+import { CA_EXT, Issued, Pki, ROOT_EXT, leafExt } from '../fixtures/pki';
+import { mutuallyNamingCAs } from '../fixtures/hostile';
 
 const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${(Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
 
@@ -57,8 +60,10 @@ describe('analysis of documents that barely change', () => {
   });
 
   it('a bundle answers issuer questions on demand, in file order, without the forged one', () => {
+    const checks = chainStats.signatureChecks;
     const a = analyzeDocument([root.pem, leaves[0].pem, leaves[1].pem, forged].join(''));
     assert.equal(a.chain.mode, 'bundle');
+    assert.equal(chainStats.signatureChecks, checks, 'no signature checked before an issuer is read');
     assert.ok(a.blocks[3].certificate, 'the forged certificate still decodes');
     // Read out of order first: iteration must still follow the file.
     assert.equal(a.chain.issuerOf.get(2), 0);
@@ -69,6 +74,8 @@ describe('analysis of documents that barely change', () => {
     ]);
     assert.equal(a.chain.issuerOf.size, 2);
     assert.equal(settleIssuers(a.chain, 0), true);
+    assert.equal(chainStats.signatureChecks - checks, 3, 'one check per certificate that names an issuer here');
+    assert.equal(a.chain.limited, undefined);
   });
 
   it('settleIssuers completes a bundle in slices with the eager answer', () => {
@@ -85,5 +92,51 @@ describe('analysis of documents that barely change', () => {
     assert.deepEqual(a.chain.order, [0, 1]);
     assert.deepEqual([...a.chain.issuerOf], [[0, 1]]);
     assert.ok(a.chain.links.every((l) => l.status === 'ok'));
+  });
+
+  it('among CAs sharing a name, the key identifier picks the issuer: one signature check per certificate', () => {
+    const older = pki.issue('int-old', { subject: '/CN=Perf Intermediate', issuer: root, ext: CA_EXT });
+    const newer = pki.issue('int-new', { subject: '/CN=Perf Intermediate', issuer: root, ext: CA_EXT });
+    const leaf = pki.issue('leaf-new', { subject: '/CN=renewed.test', issuer: newer, ext: leafExt('DNS:renewed.test') });
+    const checks = chainStats.signatureChecks;
+    const a = analyzeDocument([leaf.pem, older.pem, newer.pem, root.pem].join(''));
+    assert.deepEqual(Object.fromEntries(a.chain.issuerOf), { 0: 2, 1: 3, 2: 3 });
+    assert.equal(chainStats.signatureChecks - checks, 3);
+  });
+});
+
+describe('CA certificates that all name each other', () => {
+  for (const n of [100, 400]) {
+    it(`${n} of them: the chain analysis stops after ${MAX_FAILED_SIGNATURE_CHECKS} failed signature checks and says where`, async () => {
+      const text = await mutuallyNamingCAs(n);
+      const checks = chainStats.signatureChecks;
+      const a = analyzeDocument(text);
+      assert.equal(a.blocks.length, n);
+      assert.equal(chainStats.signatureChecks, checks, 'nothing checked before the chain is read');
+      assert.equal(a.chain.mode, 'bundle', 'unchecked candidates leave no order to report');
+      assert.equal(chainStats.signatureChecks - checks, MAX_FAILED_SIGNATURE_CHECKS);
+      assert.equal(a.chain.issuerOf.size, 0);
+      // Each certificate names the n / 2 of the other name; those are tried in file order until the budget runs out.
+      const decided = Math.floor(MAX_FAILED_SIGNATURE_CHECKS / (n / 2));
+      assert.deepEqual(a.chain.limited, {
+        candidatePairs: (n * n) / 2,
+        checked: MAX_FAILED_SIGNATURE_CHECKS,
+        failedLimit: MAX_FAILED_SIGNATURE_CHECKS,
+        undecided: Array.from({ length: n - decided }, (_, k) => decided + k),
+      });
+      assert.equal(chainStats.signatureChecks - checks, MAX_FAILED_SIGNATURE_CHECKS, 'reading it all again checks nothing more');
+    });
+  }
+
+  it('settleChain does the checks in slices; the chain is final only at the end', async () => {
+    const a = analyzeDocument(await mutuallyNamingCAs(100));
+    let turns = 0;
+    while (!chainSettled(a.chain)) {
+      settleChain(a.chain, 0);
+      turns++;
+    }
+    // A zero budget decides one certificate per slice.
+    assert.equal(turns, 100);
+    assert.equal(a.chain.limited?.checked, MAX_FAILED_SIGNATURE_CHECKS);
   });
 });

@@ -12,6 +12,9 @@ import { checkIssued } from './issuance';
  */
 export const MAX_FAILED_SIGNATURE_CHECKS = 256;
 
+/** Statistics for tests and benchmarks: issuer signature checks made by chain analyses. */
+export const chainStats = { signatureChecks: 0 };
+
 /**
  * Issuer candidates of one name (and, where the subject asks for one,
  * authority key identifier), in file order. Lists are shared by every
@@ -64,6 +67,7 @@ class LazyIssuers extends Map<number, number> {
           return;
         }
         this.checked++;
+        chainStats.signatureChecks++;
         if (checkIssued(this.cert(j), s) === 'ok') {
           super.set(subject, j);
           return;
@@ -148,6 +152,11 @@ interface Pending {
 }
 
 const pendingOf = new WeakMap<ChainAnalysis, Pending>();
+
+/** Whether the chain's `mode`, `order` and `links` are final (no signature check pending for them). */
+export function chainSettled(chain: ChainAnalysis): boolean {
+  return !pendingOf.has(chain);
+}
 
 /**
  * Does, for up to `budgetMs`, the signature checks the chain's `mode`,
