@@ -340,10 +340,6 @@ export function readTime(t: Tlv): number {
   if (!m) throw new DerError(`${type} ${shown} is not a time (expected ${utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ'})`);
   const zone = utc ? m[7] : m[8];
   if (zone === undefined) throw new DerError(`${type} ${shown} has no time zone`);
-  if (m[6] === undefined) deviation(t, `${type} ${shown} has no seconds`);
-  if (!utc && m[7] !== undefined) deviation(t, `${type} ${shown} has fractional seconds`);
-  if (zone === 'z') deviation(t, `${type} ${shown} ends in a lower-case z`);
-  else if (zone !== 'Z') deviation(t, `${type} ${shown} has a time zone offset instead of Z`);
   let year = Number(m[1]);
   if (utc) year += year < 50 ? 2000 : 1900;
   const mo = +m[2];
@@ -358,16 +354,17 @@ export function readTime(t: Tlv): number {
   if (h > 23) throw range('hour', h);
   if (mi > 59) throw range('minute', mi);
   if (se > 59) throw range('second', se);
+  // Range errors first: a time that names no instant matters more than how it is spelled.
+  const offset = zone === 'Z' || zone === 'z' ? 0 : (zone[0] === '-' ? -1 : 1) * (+zone.slice(1, 3) * 60 + +zone.slice(3, 5));
+  if (zone.length === 5 && (+zone.slice(1, 3) > 23 || +zone.slice(3, 5) > 59)) throw new DerError(`${type} ${shown}: time zone offset ${zone} is out of range`);
+  if (m[6] === undefined) deviation(t, `${type} ${shown} has no seconds`);
+  if (!utc && m[7] !== undefined) deviation(t, `${type} ${shown} has fractional seconds`);
+  if (zone === 'z') deviation(t, `${type} ${shown} ends in a lower-case z`);
+  else if (zone !== 'Z') deviation(t, `${type} ${shown} has a time zone offset instead of Z`);
   let ms = Date.UTC(year, mo - 1, d, h, mi, se);
   // Date.UTC maps years 0..99 into the 1900s.
   if (year < 100) ms = new Date(ms).setUTCFullYear(year);
-  if (zone !== 'Z' && zone !== 'z') {
-    const oh = +zone.slice(1, 3);
-    const om = +zone.slice(3, 5);
-    if (oh > 23 || om > 59) throw new DerError(`${type} ${shown}: time zone offset ${zone} is out of range`);
-    ms -= (zone[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
-  }
-  return ms / 1000;
+  return (ms - offset * 60_000) / 1000;
 }
 
 /** Tags of the directory string types. */
