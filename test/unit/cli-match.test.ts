@@ -1,11 +1,13 @@
-// `certops match CERT KEY` for RSA, EC and Ed25519 keys in every PEM layout operators meet, plus encrypted keys.
+// `certops match CERT KEY` for RSA, EC, Ed25519 and DSA keys in every layout operators meet (PEM, DER, OpenSSH,
+// encrypted), against single certificates, PEM bundles and PKCS#7 in DER or BER.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
 import { leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { ensureDebianPackages } from '../tools/debian.mjs';
 
 const pki = new Pki();
 after(() => pki.dispose());
@@ -116,3 +118,117 @@ describe('match', () => {
     assert.equal(spawnSync(process.execPath, [cli, 'match', rsa.certPath, ec.keyPath]).status, 1);
   });
 });
+
+describe('match: real-world keys and containers', () => {
+  ensureDebianPackages([['/usr/bin/ssh-keygen', 'openssh-client']]);
+  const { root, intermediate, leaf } = pki.chain('m');
+  const chain = pki.write('m-chain.pem', leaf.pem + intermediate.pem + root.pem);
+  openssl('crl2pkcs7', '-nocrl', '-certfile', chain, '-outform', 'DER', '-out', at('m-chain.p7b'));
+  // The same PKCS#7 as a Windows export writes it: indefinite lengths down to the certificates.
+  const ber = pki.write('m-chain-ber.p7b', indefinite(readFileSync(at('m-chain.p7b')), 4));
+  openssl('crl2pkcs7', '-nocrl', '-certfile', chain, '-out', at('m-chain-p7.pem'));
+  // DSA: a certificate, its key in OpenSSL's traditional format (PEM and DER) and encrypted PKCS#8 DER.
+  openssl('dsaparam', '-out', at('dsa-params.pem'), '2048');
+  openssl('gendsa', '-out', at('dsa.key'), at('dsa-params.pem'));
+  openssl('req', '-new', '-x509', '-key', at('dsa.key'), '-subj', '/CN=dsa.example.test', '-days', '2', '-sha256', '-out', at('dsa.crt'), '-config', '/dev/null');
+  openssl('pkey', '-in', at('dsa.key'), '-traditional', '-out', at('dsa-trad.key'));
+  openssl('pkey', '-in', at('dsa.key'), '-traditional', '-outform', 'DER', '-out', at('dsa-trad.der'));
+  openssl('pkcs8', '-topk8', '-in', at('dsa.key'), '-passout', 'pass:pw', '-outform', 'DER', '-out', at('dsa-enc.der'));
+
+  test('a traditional DSA private key (PEM and DER) and encrypted PKCS#8 DER match their DSA certificate', async () => {
+    for (const key of ['dsa-trad.key', 'dsa-trad.der', 'dsa.key']) {
+      const r = await run(['match', at('dsa.crt'), at(key)]);
+      assert.equal(r.code, 0, `${key}: ${r.out}${r.err}`);
+      assert.equal(r.out.split('\n')[0], `match: ${at(key)} is the private key of ${at('dsa.crt')} (CN=dsa.example.test)`);
+    }
+    const json = JSON.parse((await run(['match', '--json', at('dsa.crt'), at('dsa-trad.key')])).out);
+    assert.equal(json.key.type, 'DSA 2048');
+    assert.equal(json.key.spkiSha256, json.certificate.spkiSha256);
+    const noPass = await run(['match', at('dsa.crt'), at('dsa-enc.der')]);
+    assert.equal(noPass.code, 2);
+    assert.equal(noPass.err, `certops match: ${at('dsa-enc.der')}: the private key is encrypted; pass --passphrase-env VAR with the passphrase in $VAR\n`);
+    assert.equal((await run(['match', at('dsa.crt'), at('dsa-enc.der'), '--passphrase-env', 'P'], { P: 'pw' })).code, 0);
+    assert.equal((await run(['match', at('dsa.crt'), leaf.keyPath])).code, 1);
+  });
+
+  test('PKCS#7 in DER, BER and PEM: the certificate of the key is found and named', async () => {
+    for (const cert of [at('m-chain.p7b'), ber, at('m-chain-p7.pem')]) {
+      const r = await run(['match', cert, leaf.keyPath]);
+      assert.equal(r.code, 0, `${cert}: ${r.out}${r.err}`);
+      assert.equal(r.out.split('\n')[0], `match: ${leaf.keyPath} is the private key of certificate 1 of 3 in ${cert} (CN=api.example.com)`);
+      const mid = await run(['match', cert, intermediate.keyPath]);
+      assert.equal(mid.code, 0);
+      assert.match(mid.out, /is the private key of certificate 2 of 3 in .* \(CN=m Intermediate CA\)/);
+    }
+    const json = JSON.parse((await run(['match', '--json', ber, root.keyPath])).out);
+    assert.equal(json.match, true);
+    assert.equal(json.certificates, 3);
+    assert.equal(json.certificate.index, 2);
+    assert.equal(json.certificate.subject, 'CN=m Root CA');
+  });
+
+  test('a PEM bundle: every certificate is compared, the matching one named with its line', async () => {
+    const r = await run(['match', '--json', chain, intermediate.keyPath]);
+    assert.equal(r.code, 0);
+    const doc = JSON.parse(r.out);
+    assert.equal(doc.certificate.index, 1);
+    assert.equal(doc.certificate.location, `${chain}:${leaf.pem.split('\n').length}`);
+  });
+
+  test('a key of none of them: exit 1, every certificate listed with its key fingerprint', async () => {
+    const r = await run(['match', ber, rsa.keyPath]);
+    assert.equal(r.code, 1);
+    const lines = r.out.trimEnd().split('\n');
+    assert.equal(lines[0], `MISMATCH: ${rsa.keyPath} is not the private key of any of the 3 certificates in ${ber}`);
+    assert.match(lines[1], /^ {2}certificate 1 spki sha256 [0-9a-f]{64} \(EC P-256\) CN=api\.example\.com$/);
+    assert.match(lines[3], /^ {2}certificate 3 spki sha256 [0-9a-f]{64} \(EC P-256\) CN=m Root CA$/);
+    assert.match(lines[4], /^ {2}key {11}spki sha256 [0-9a-f]{64} \(RSA 2048\)$/);
+  });
+
+  test('OpenSSH private keys match without their passphrase: the public half is in clear', async () => {
+    for (const passphrase of ['', 'ssh words']) {
+      const file = at(`ssh-ec${passphrase ? '-enc' : ''}`);
+      // An OpenSSH key for the EC certificate: ssh-keygen rewrites a copy of its PKCS#8 key in its own format.
+      pki.write(file.slice(pki.dir.length + 1), readFileSync(ec.keyPath));
+      execFileSync('/usr/bin/ssh-keygen', ['-q', '-p', '-N', passphrase, '-f', file], { stdio: 'pipe' });
+      assert.match(readFileSync(file, 'utf8'), /^-----BEGIN OPENSSH PRIVATE KEY-----/);
+      const r = await run(['match', ec.certPath, file]);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.equal(JSON.parse((await run(['match', '--json', ec.certPath, file])).out).key.type, 'EC P-256');
+      assert.equal((await run(['match', rsa.certPath, file])).code, 1);
+    }
+  });
+
+  test('no key material and no passphrase in any output', async () => {
+    const outputs = [
+      await run(['match', at('dsa.crt'), at('dsa-trad.key')]),
+      await run(['match', '--json', ber, leaf.keyPath]),
+      await run(['match', at('dsa.crt'), at('dsa-enc.der'), '--passphrase-env', 'P'], { P: 'pw-secret' }),
+    ];
+    for (const r of outputs) {
+      for (const line of [...keyMaterial(at('dsa-trad.key')), ...keyMaterial(leaf.keyPath)]) assert.ok(!(r.out + r.err).includes(line));
+      assert.ok(!(r.out + r.err).includes('pw-secret'));
+    }
+  });
+});
+
+/** A DER encoding with every constructed element less than `depth` levels deep re-encoded with an indefinite length. */
+function indefinite(encoding: Buffer, depth: number): Buffer {
+  const first = encoding[1];
+  const body = first & 0x80 ? 2 + (first & 0x7f) : 2;
+  if (depth === 0 || (encoding[0] & 0x20) === 0) return encoding;
+  const kids: Buffer[] = [];
+  for (let pos = body; pos < encoding.length; ) {
+    let len = encoding[pos + 1];
+    let start = pos + 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + encoding[start + i];
+      start += n;
+    }
+    kids.push(indefinite(encoding.subarray(pos, start + len), depth - 1));
+    pos = start + len;
+  }
+  return Buffer.concat([Buffer.from([encoding[0], 0x80]), ...kids, Buffer.from([0, 0])]);
+}
