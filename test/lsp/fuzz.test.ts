@@ -1,6 +1,6 @@
 // Hostile inputs sent to one server process: after each, the server must publish diagnostics for that
-// version and answer a hover within a time bound, and it must still be alive at the end.
-// Reproduce a run with CERTOPS_FUZZ_SEED=<the printed seed>.
+// version and answer a hover, and it must still be alive at the end. The seed is fixed (CERTOPS_FUZZ_SEED
+// overrides it); how long each input takes is measured by `npm run bench`, not asserted here.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hover, PublishDiagnosticsParams } from 'vscode-languageserver-protocol/node';
@@ -8,7 +8,8 @@ import { LspClient } from './client';
 import { DAY, leafExt, Pki } from '../fixtures/pki';
 import { FuzzMaterial, fuzzInputs, fuzzMaterial, fuzzSeed, prng } from './fuzz-inputs';
 
-const BOUND_MS = 5000;
+// Not a speed requirement: a server that never answers must fail the test with its stderr rather than hang it.
+const BOUND_MS = 60_000;
 const EXT: Record<string, string> = { pem: 'pem', yaml: 'yaml', json: 'json', jsonc: 'jsonc', dotenv: 'env', plaintext: 'txt' };
 
 let pki: Pki;
@@ -31,7 +32,7 @@ after(async () => {
 function within<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${BOUND_MS} ms; server stderr: ${lsp.stderr.slice(-2000)}`)), BOUND_MS);
+    timer = setTimeout(() => reject(new Error(`${what}: no answer at all (waited ${BOUND_MS / 1000} s); server stderr: ${lsp.stderr.slice(-2000)}`)), BOUND_MS);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
@@ -44,9 +45,7 @@ describe('fuzz: the server survives hostile documents', () => {
     // Some inputs replace the text of long-lived documents (didChange, one per language), the rest open fresh ones.
     const live = new Map<string, { uri: string; version: number }>();
     let withDiagnostics = 0;
-    const timings: [number, string][] = [];
     for (const [k, input] of inputs.entries()) {
-      const started = Date.now();
       const what = `input #${k} "${input.name}" (${input.languageId}, ${input.text.length} chars, seed ${seed})`;
       const useChange = rnd() < 0.2;
       let uri: string;
@@ -72,9 +71,7 @@ describe('fuzz: the server survives hostile documents', () => {
       if (diags.diagnostics.length > 0 && hover) assert.ok(hover.contents, `${what}: hover without contents`);
       if (!live.has(input.languageId) || live.get(input.languageId)?.uri !== uri) await lsp.close(uri);
       assert.equal(lsp.process.exitCode, null, `${what}: the server exited`);
-      timings.push([Date.now() - started, input.name]);
     }
-    console.log(`slowest: ${timings.sort((a, b) => b[0] - a[0]).slice(0, 5).map(([ms, name]) => `${name} ${ms} ms`).join('; ')}`);
     assert.ok(withDiagnostics > inputs.length / 2, `only ${withDiagnostics} of ${inputs.length} inputs got diagnostics`);
   });
 

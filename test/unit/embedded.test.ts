@@ -189,11 +189,9 @@ describe('embedded: forms', () => {
     // Regression: 5,000 nested flow sequences made the yaml parser abort the whole process.
     const inner = `${JSON.stringify(leaf.pem)}, ${b64(int.pem)}`;
     for (const text of ['['.repeat(200_000) + inner + ']'.repeat(200_000), '- '.repeat(100_000) + inner + '\n', '['.repeat(5000) + inner + ']'.repeat(5000)]) {
-      const started = Date.now();
       const { regions, blocks } = analyse(text, 'yaml');
       assert.deepEqual(regions.map((r) => r.form), ['escaped', 'base64']);
       assert.deepEqual(blocks.map((b) => b.certificate?.commonName), ['api.example.com', 'emb Intermediate CA']);
-      assert.ok(Date.now() - started < 5000);
     }
     assert.equal(nestsDeeperThan('a:\n  - [b, {c: d}]\n  - ? e\n    : f\n', 256), false);
     assert.equal(nestsDeeperThan(' '.repeat(300) + 'a: b\n', 256), true);
