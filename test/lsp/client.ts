@@ -42,9 +42,9 @@ export class LspClient {
     readonly connection: ProtocolConnection,
   ) {}
 
-  /** Starts the server and completes the initialize handshake. */
-  static async start(settings: Record<string, unknown> = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, [SERVER_PATH, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Starts the server (with `env` as its environment, default this process's) and completes the initialize handshake. */
+  static async start(settings: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env): Promise<LspClient> {
+    const child = spawn(process.execPath, [SERVER_PATH, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const client = new LspClient(child, connection);
     client.settings = settings;
