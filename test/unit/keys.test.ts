@@ -43,6 +43,7 @@ openssl('pkey', '-in', at('dsa.key'), '-traditional', '-out', at('dsa-trad.key')
 openssl('pkey', '-in', at('dsa.key'), '-traditional', '-outform', 'DER', '-out', at('dsa-trad.der'));
 openssl('pkcs8', '-topk8', '-nocrypt', '-in', at('dsa.key'), '-outform', 'DER', '-out', at('dsa-pkcs8.der'));
 openssl('req', '-new', '-x509', '-key', at('dsa.key'), '-subj', '/CN=dsa.example.test', '-days', '2', '-sha256', '-out', at('dsa.crt'), '-config', '/dev/null');
+openssl('dsaparam', '-in', at('dsa-params.pem'), '-outform', 'DER', '-out', at('dsa-params.der'));
 
 // Every other kind, in DER as tools write it.
 openssl('pkcs8', '-topk8', '-in', at('dsa.key'), '-passout', 'pass:pw', '-outform', 'DER', '-out', at('dsa-enc.der'));
@@ -112,6 +113,7 @@ describe('DER files are recognised by their structure', () => {
     ['csr.der', 'CERTIFICATE REQUEST'],
     ['dsa-crt.der', 'CERTIFICATE'],
     ['v1.der', 'CERTIFICATE'],
+    ['dsa-params.der', 'DSA PARAMETERS'],
   ];
 
   test('each kind gets its PEM label, and decodes without a problem under it', () => {
@@ -134,6 +136,7 @@ describe('DER files are recognised by their structure', () => {
     assert.deepEqual({ ...dec('dh.der').parameters }, { kind: 'DH', bits: 2048 });
     assert.deepEqual({ ...dec('dhx.der').parameters }, { kind: 'DH', bits: 2048 });
     assert.deepEqual({ ...dec('ecparam.der').parameters }, { kind: 'EC', curve: 'P-256', bits: 256 });
+    assert.deepEqual({ ...dec('dsa-params.der').parameters }, { kind: 'DSA', bits: 2048 });
     assert.equal(dec('v1.der').certificate?.version, 1);
   });
 
@@ -241,7 +244,8 @@ describe('keys in every other form found in the wild', () => {
     assert.equal(b.certificate?.sha256, decodeFile('dsa.crt').certificate?.sha256);
   });
 
-  test('DH and X9.42 DH parameters in PEM show their size', () => {
+  test('DH, X9.42 DH and DSA parameters in PEM show their size', () => {
+    assert.deepEqual({ ...decodeFile('dsa-params.pem').parameters }, { kind: 'DSA', bits: 2048 });
     assert.deepEqual({ ...decodeFile('dh.pem').parameters }, { kind: 'DH', bits: 2048 });
     assert.equal(decodeFile('dhx.pem').label, 'X9.42 DH PARAMETERS');
     assert.deepEqual({ ...decodeFile('dhx.pem').parameters }, { kind: 'DH', bits: 2048 });
@@ -263,6 +267,7 @@ describe('decoding failures are sentences', () => {
       ['EC PRIVATE KEY', readFileSync(at('ec-sec1.der'))],
       ['DH PARAMETERS', readFileSync(at('dh.der'))],
       ['X9.42 DH PARAMETERS', readFileSync(at('dhx.der'))],
+      ['DSA PARAMETERS', readFileSync(at('dsa-params.der'))],
       ['EC PARAMETERS', readFileSync(at('ecparam-explicit.der'))],
       ['CERTIFICATE REQUEST', readFileSync(at('csr.der'))],
       ['OPENSSH PRIVATE KEY', Buffer.from(readFileSync(at('ssh-ecdsa-enc'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64')],

@@ -29,6 +29,7 @@ const KINDS: Record<string, BlockKind> = {
   'EC PARAMETERS': 'parameters',
   'DH PARAMETERS': 'parameters',
   'X9.42 DH PARAMETERS': 'parameters',
+  'DSA PARAMETERS': 'parameters',
 };
 
 /** What a PEM label holds; unknown labels are `unknown`, which is not an error. */
@@ -156,6 +157,8 @@ function classifyDer(input: Buffer): string | undefined {
   // RSAPrivateKey: version, n, e, d, p, q, dP, dQ, qInv (and otherPrimeInfos for multi-prime keys).
   if (ints === 9 && (c.length === 9 || tags[9] === SEQUENCE)) return 'RSA PRIVATE KEY';
   if (ints === 6 && c.length === 6 && isZero(c[0])) return 'DSA PRIVATE KEY';
+  // Dss-Parms: p, q (160 to 256 bits), g (as large as p).
+  if (ints === 3 && c.length === 3 && integerBits(content(c[1])) <= 512 && integerBits(content(c[2])) > 512) return 'DSA PARAMETERS';
   // X9.42: p, g, q, then an optional j and validation parameters.
   if (ints >= 3 && integerBits(content(c[2])) > 64) return 'X9.42 DH PARAMETERS';
   // PKCS#3: p, g and an optional privateValueLength.

@@ -154,9 +154,9 @@ export interface Pkcs7Info {
   crlCount: number;
 }
 
-/** EC or DH domain parameters. */
+/** EC, DH or DSA domain parameters. */
 export interface ParametersInfo {
-  kind: 'EC' | 'DH';
+  kind: 'EC' | 'DH' | 'DSA';
   curve?: string;
   bits?: number;
 }

@@ -130,8 +130,9 @@ export function parsePkcs7(input: Buffer): Pkcs7Info {
 
 /**
  * Decodes EC PARAMETERS (a named curve or explicit parameters), DH
- * PARAMETERS (PKCS#3: p, g, optional private value length) or X9.42 DH
- * PARAMETERS (p, g, q, ...): the size is that of the prime p.
+ * PARAMETERS (PKCS#3: p, g, optional private value length), X9.42 DH
+ * PARAMETERS (p, g, q, ...) or DSA PARAMETERS (p, q, g): the size is that of
+ * the prime p.
  */
 export function parseParameters(label: string, der: Buffer): ParametersInfo {
   if (label === 'EC PARAMETERS') {
@@ -139,6 +140,13 @@ export function parseParameters(label: string, der: Buffer): ParametersInfo {
     if (t.tag !== 0x06 && t.tag !== 0x30) throw new DerError(`ECParameters: expected a named curve OID or explicit parameters, found ${tagName(t.tag)}`);
     const { curve, bits } = ecParameters(t, 'ECParameters');
     return { kind: 'EC', curve, bits };
+  }
+  if (label === 'DSA PARAMETERS') {
+    const f = fieldsOf(rootOf(der, 0x30, 'Dss-Parms'), 'Dss-Parms');
+    const p = field(f, 0, 0x02, 'Dss-Parms', 'p');
+    field(f, 1, 0x02, 'Dss-Parms', 'q');
+    field(f, 2, 0x02, 'Dss-Parms', 'g');
+    return { kind: 'DSA', bits: integerBits(content(p)) };
   }
   const what = label === 'X9.42 DH PARAMETERS' ? 'X9.42 DomainParameters' : 'DHParameter';
   const f = fieldsOf(rootOf(der, 0x30, what), what);
