@@ -181,8 +181,8 @@ describe('what a certificate says cannot drive the terminal', () => {
     assert.equal(untrusted('CN=plain, O=ünïcode'), 'CN=plain, O=ünïcode');
   });
 
-  test('inspect, lint, expiry and verify print no raw control character', async () => {
-    for (const argv of [['inspect', evil], ['lint', evil], ['expiry', evil], ['verify', evil, '--roots', root.certPath, '--host', 'x\x1bz']]) {
+  test('inspect, lint, expiry, verify and match print no raw control character', async () => {
+    for (const argv of [['inspect', evil], ['lint', evil], ['expiry', evil], ['verify', evil, '--roots', root.certPath, '--host', 'x\x1bz'], ['match', evil, leaf.keyPath]]) {
       const r = await run(argv);
       assert.ok(r.out.length > 0, argv.join(' '));
       assert.doesNotMatch(r.out, RAW, `${argv[0]}: ${JSON.stringify(r.out)}`);

@@ -5,7 +5,7 @@ import { parsePrivateKey } from '../analysis/keys';
 import { certificateForKey, documentCertificates, DocumentCertificate } from '../analysis/match';
 import { keyLabel } from '../analysis/spki';
 import { LoadedFile, loadFile, toPem, where } from './blocks';
-import { CliIo, EXIT, painter, parseCommand, printJson, readInput, UsageError } from './io';
+import { CliIo, EXIT, painter, parseCommand, printJson, readInput, untrusted, UsageError } from './io';
 import type { Command } from './main';
 
 const HELP = `Usage: certops match CERT KEY [--passphrase-env VAR] [--json]
@@ -107,12 +107,6 @@ export function passphraseFrom(io: CliIo, variable: string | undefined): string 
   return value;
 }
 
-// Subjects come from the file: escape control characters before a terminal sees them.
-function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
 /** At most this many certificates are listed after a mismatch. */
 const LISTED = 10;
 
@@ -148,13 +142,15 @@ export const matchCommand: Command = {
       return matches ? EXIT.ok : EXIT.failed;
     }
     const paint = painter(io.color);
-    const which = (i: number) => (count === 1 ? certPath : `certificate ${i + 1} of ${count} in ${certPath}`);
-    const subject = (c: DocumentCertificate) => printable(c.certificate.subject);
+    // Subjects and file names come from outside: the CLI's one escaping before a terminal sees them.
+    const [certName, keyName] = [untrusted(certPath), untrusted(keyPath)];
+    const which = (i: number) => (count === 1 ? certName : `certificate ${i + 1} of ${count} in ${certName}`);
+    const subject = (c: DocumentCertificate) => untrusted(c.certificate.subject);
     if (matches) {
-      io.out(`${paint('green', 'match')}: ${keyPath} is the private key of ${which(found)} (${subject(shown)})\n  spki sha256 ${key.spkiSha256}\n`);
+      io.out(`${paint('green', 'match')}: ${keyName} is the private key of ${which(found)} (${subject(shown)})\n  spki sha256 ${key.spkiSha256}\n`);
     } else if (count === 1) {
       io.out(
-        `${paint('red', 'MISMATCH')}: ${keyPath} is not the private key of ${certPath} (${subject(shown)})\n` +
+        `${paint('red', 'MISMATCH')}: ${keyName} is not the private key of ${certName} (${subject(shown)})\n` +
           `  certificate spki sha256 ${shown.certificate.spkiSha256} (${keyLabel(shown.certificate.publicKey)})\n  key         spki sha256 ${key.spkiSha256} (${key.label})\n`,
       );
     } else {
@@ -162,7 +158,7 @@ export const matchCommand: Command = {
       const lines = certificates.slice(0, LISTED).map((c, i) => `  ${`certificate ${i + 1}`.padEnd(width)} spki sha256 ${c.certificate.spkiSha256} (${keyLabel(c.certificate.publicKey)}) ${subject(c)}`);
       if (count > LISTED) lines.push(`  … and ${count - LISTED} more`);
       io.out(
-        `${paint('red', 'MISMATCH')}: ${keyPath} is not the private key of any of the ${count} certificates in ${certPath}\n` +
+        `${paint('red', 'MISMATCH')}: ${keyName} is not the private key of any of the ${count} certificates in ${certName}\n` +
           `${lines.join('\n')}\n  ${'key'.padEnd(width)} spki sha256 ${key.spkiSha256} (${key.label})\n`,
       );
     }
