@@ -17,6 +17,7 @@ export type Role = 'leaf' | 'intermediate' | 'anchor';
 /** Extended key usage OIDs by name ('serverAuth', ...), for callers that name the purpose they want. */
 export const EKU_OIDS: Record<string, string> = Object.fromEntries(Object.entries(EKU_NAMES).map(([oid, name]) => [name, oid]));
 export const ANY_EKU = '2.5.29.37.0';
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 /** Whether subject and issuer names are equal (RFC 5280 "self-issued"). */
 export function isSelfIssued(cert: Certificate): boolean {
@@ -105,6 +106,8 @@ export function leafProblems(c: Certificate, opts: PolicyOptions, asAnchor = fal
   // RFC 5280 lets a CA certificate be the target of a path, but only a consistent one (§4.2.1.3, §4.2.1.9).
   const ca = c.basicConstraints?.ca === true;
   if (ca && c.keyUsage !== undefined && !hasKeyUsage(c, 'keyCertSign')) out.push(err(E.INVALID_EXTENSION, 'basicConstraints cA=TRUE without keyCertSign'));
+  // CA/B Forum BR 7.1.2.7.8: a TLS server certificate is a subscriber certificate, never a CA (RFC 5280 alone would allow it).
+  else if (ca && !asAnchor && opts.eku.includes(SERVER_AUTH)) out.push(err(E.INVALID_EXTENSION, 'a CA certificate (basicConstraints cA=TRUE) as the TLS server certificate'));
   if (!ca && hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'keyCertSign asserted without basicConstraints cA=TRUE'));
   if (c.keyUsage !== undefined) {
     const missing = opts.keyUsage.filter((k) => !hasKeyUsage(c, k as 'digitalSignature'));
@@ -162,6 +165,8 @@ export function caProblems(c: Certificate, role: 'intermediate' | 'anchor', opts
   if (c.keyUsage !== undefined && !hasKeyUsage(c, 'keyCertSign')) out.push(err(E.KEY_USAGE, 'issuer keyUsage lacks keyCertSign'));
   if (!c.subjectKeyId) out.push(err(E.INVALID_EXTENSION, 'CA certificate without subjectKeyIdentifier'));
   if (!c.authorityKeyId && !isSelfIssued(c) && role !== 'anchor') out.push(err(E.INVALID_EXTENSION, 'authorityKeyIdentifier is missing'));
+  // CA/B Forum BR 7.1.2.1.2: a root for TLS server authentication carries no extendedKeyUsage.
+  if (role === 'anchor' && c.extKeyUsage && opts.eku.includes(SERVER_AUTH)) out.push(err(E.INVALID_EXTENSION, 'a trust anchor with extendedKeyUsage, which TLS server roots must not carry'));
   if (role === 'anchor' && isSelfIssued(c) && c.authorityKeyId?.keyId && c.subjectKeyId &&
     !Buffer.from(c.authorityKeyId.keyId).equals(Buffer.from(c.subjectKeyId))) {
     out.push(err(E.INVALID_EXTENSION, 'self-issued root whose authorityKeyIdentifier differs from its subjectKeyIdentifier'));
