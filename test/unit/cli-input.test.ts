@@ -74,6 +74,14 @@ describe('the CLI reads what the editor reads', () => {
       assert.equal(r.code, 0, `${f}: ${r.err}`);
       assert.match(r.out, /Leaf certificate CN=api\.example/, f);
     }
+    const json1 = JSON.parse((await run(['inspect', '--json', secret])).out) as { files: { language: string; blocks: { range: { start: unknown } }[] }[] };
+    assert.equal(json1.files[0].language, 'yaml');
+    // Both certificates are in the one base64 value of line 7, the second where its base64 begins; the key is on line 8.
+    const starts = json1.files[0].blocks.map((b) => b.range.start as { line: number; character: number });
+    assert.deepEqual(starts.map((p) => p.line), [6, 6, 7]);
+    assert.equal(starts[0].character, 11);
+    assert.ok(starts[1].character > 11 + leaf.pem.length, JSON.stringify(starts));
+    assert.equal(starts[2].character, 11);
     const empty = file('empty.yaml', 'a: 1\n');
     const r = await run(['inspect', empty]);
     assert.equal(r.code, 2);
@@ -119,6 +127,13 @@ describe('one trust store', () => {
     assert.equal(node.base, 'node');
     assert.ok(node.store.count > 100 && node.store.count <= rootCertificates.length, node.store.description);
     assert.match(node.store.description, /^Node's bundled Mozilla roots \(\d+ roots\)$/);
+
+    // Resolved once and kept while the named files are unchanged; a changed bundle is read again.
+    const bundle = pki.write('bundle.pem', root.pem);
+    const first = resolveTrust({ env: { SSL_CERT_FILE: bundle } });
+    assert.equal(resolveTrust({ env: { SSL_CERT_FILE: bundle } }).store, first.store);
+    pki.write('bundle.pem', root.pem + inter.pem);
+    assert.equal(resolveTrust({ env: { SSL_CERT_FILE: bundle } }).store.count, 2);
 
     const missing = resolveTrust({ env: { SSL_CERT_FILE: join(pki.dir, 'nope.pem') } });
     assert.equal(missing.store.count, 0);

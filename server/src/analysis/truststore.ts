@@ -135,18 +135,42 @@ export interface ResolvedTrust {
  */
 export function resolveTrust(opts: TrustOptions = {}): ResolvedTrust {
   const env = opts.env ?? process.env;
-  const store = new TrustStore();
   const envFile = env.SSL_CERT_FILE || undefined;
-  const envDir = env.SSL_CERT_DIR || undefined;
+  const envDirs = (env.SSL_CERT_DIR || '').split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
+  const bundles = opts.platformBundles ?? PLATFORM_BUNDLES;
+  const extras = opts.extraCAFiles ?? [];
+  // The server asks for every validation and hover: rebuild only when a named path changed
+  // (a directory's mtime changes when update-ca-certificates relinks it).
+  const key = JSON.stringify([envFile, envDirs, bundles, extras, opts.extraLabel]);
+  const stamp = [...(envFile !== undefined || envDirs.length ? [envFile, ...envDirs] : bundles), ...extras].map((p) => (p === undefined ? '' : statStamp(p))).join('|');
+  const cached = resolved.get(key);
+  if (cached?.stamp === stamp) return cached.result;
+  const result = buildTrust(envFile, envDirs, bundles, opts);
+  if (resolved.size >= 16) resolved.clear();
+  resolved.set(key, { stamp, result });
+  return result;
+}
+
+const resolved = new Map<string, { stamp: string; result: ResolvedTrust }>();
+
+function statStamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+}
+
+function buildTrust(envFile: string | undefined, envDirs: string[], bundles: readonly string[], opts: TrustOptions): ResolvedTrust {
+  const store = new TrustStore();
   let base: TrustBase;
-  if (envFile !== undefined || envDir !== undefined) {
+  if (envFile !== undefined || envDirs.length > 0) {
     base = 'env';
     if (envFile !== undefined) addFile(store, envFile, `SSL_CERT_FILE=${envFile}`);
-    if (envDir !== undefined) {
-      for (const dir of envDir.split(process.platform === 'win32' ? ';' : ':').filter(Boolean)) addDirectory(store, dir, `SSL_CERT_DIR=${dir}`);
-    }
+    for (const dir of envDirs) addDirectory(store, dir, `SSL_CERT_DIR=${dir}`);
   } else {
-    const bundle = (opts.platformBundles ?? PLATFORM_BUNDLES).find(isFile);
+    const bundle = bundles.find(isFile);
     if (bundle !== undefined) {
       base = 'platform';
       addFile(store, bundle, `system bundle ${bundle}`);

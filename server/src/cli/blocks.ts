@@ -14,6 +14,8 @@ export interface LoadedFile {
   text: string | null;
   /** True when the file was one DER object rather than PEM text. */
   der: boolean;
+  /** The language the text was read as (`pem`, `yaml`, `json`, `dotenv`, `plaintext`, ...), as the editor would; undefined for DER. */
+  language?: string;
   analysis: DocumentAnalysis;
 }
 
@@ -57,7 +59,7 @@ export function loadFile(path: string, bytes: Buffer = readInput(path), settings
   const languageId = languageOfFile(path, text);
   const analysis = analyzeText(text, languageId, settings);
   if (analysis.blocks.length === 0) throw new UsageError(`${path}: no PEM block${languageId === 'pem' || languageId === 'plaintext' ? '' : ` in the ${languageId} file`} and not DER`);
-  return { path, text, der: false, analysis };
+  return { path, text, der: false, language: languageId, analysis };
 }
 
 /** "FILE:LINE" for PEM blocks (1-based), "FILE" for DER files. */

@@ -43,7 +43,7 @@ export const inspectCommand: Command = {
 
 /** The JSON form of one file: the engine's model minus editor-only offsets, with Maps as objects. */
 export function fileJson(f: LoadedFile) {
-  return { file: f.path, format: f.der ? 'der' : 'pem', blocks: f.analysis.blocks.map(blockJson), chain: chainJson(f.analysis) };
+  return { file: f.path, format: f.der ? 'der' : 'pem', language: f.language ?? null, blocks: f.analysis.blocks.map(blockJson), chain: chainJson(f.analysis) };
 }
 
 function blockJson(b: AnalyzedBlock) {
