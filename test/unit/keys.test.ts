@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { analyzeDocument, AnalyzedBlock } from '../../server/src/analysis';
 import { labelOfDer } from '../../server/src/analysis/decode';
-import { Pki } from '../fixtures/pki';
+import { Pki, ROOT_EXT } from '../fixtures/pki';
 import { ensureDebianPackages } from '../tools/debian.mjs';
 
 ensureDebianPackages([['/usr/bin/ssh-keygen', 'openssh-client'], ['/usr/bin/openssl', 'openssl']]);
@@ -61,6 +61,7 @@ const ec = pki.key('ec', 'ec');
 openssl('ec', '-in', ec, '-outform', 'DER', '-out', at('ec-sec1.der'));
 openssl('req', '-new', '-key', ec, '-subj', '/CN=csr.example.test', '-outform', 'DER', '-out', at('csr.der'), '-config', '/dev/null');
 openssl('x509', '-in', at('dsa.crt'), '-outform', 'DER', '-out', at('dsa-crt.der'));
+writeFileSync(at('crl.der'), Buffer.from(pki.crl(pki.issue('crl-ca', { subject: '/CN=CRL CA', ext: ROOT_EXT }), []).replace(/-----[^-]+-----|\s/g, ''), 'base64'));
 // A version 1 certificate has no [0] version field to tell it by.
 openssl('x509', '-req', '-in', at('csr.der'), '-inform', 'DER', '-signkey', ec, '-days', '1', '-outform', 'DER', '-out', at('v1.der'));
 
@@ -114,6 +115,7 @@ describe('DER files are recognised by their structure', () => {
     ['dsa-crt.der', 'CERTIFICATE'],
     ['v1.der', 'CERTIFICATE'],
     ['dsa-params.der', 'DSA PARAMETERS'],
+    ['crl.der', 'X509 CRL'],
   ];
 
   test('each kind gets its PEM label, and decodes without a problem under it', () => {
@@ -157,6 +159,10 @@ describe('DER files are recognised by their structure', () => {
     assert.equal(labelOfDer(seq(n, int(3))), 'RSA PUBLIC KEY', 'e = 3, n composite');
     assert.equal(labelOfDer(seq(p, int(5))), 'DH PARAMETERS', 'g = 5, p prime');
     assert.equal(labelOfDer(seq(p, int(2))), 'DH PARAMETERS', 'g = 2');
+    assert.equal(labelOfDer(seq(n, der(0x02, Buffer.from([1, 0, 1])))), 'RSA PUBLIC KEY', 'e = 65537');
+    // Beyond 8192 bits no primality test is run: a huge odd first INTEGER is taken as a modulus.
+    const huge = der(0x02, Buffer.concat([Buffer.from([0x7f]), Buffer.alloc(2047, 0xff)]));
+    assert.equal(labelOfDer(seq(huge, int(5))), 'RSA PUBLIC KEY');
   });
 
   test('anything else is not given a label', () => {

@@ -180,15 +180,17 @@ function signedObjectLabel(tbs: Tlv): string | undefined {
 
 /**
  * SEQUENCE { INTEGER, INTEGER } is an RSAPublicKey (n, e) or PKCS#3 DH
- * parameters (p, g). An RSA exponent is odd and its modulus composite; a DH
- * generator is usually 2, and p is prime.
+ * parameters (p, g). An RSA exponent is odd and almost always 65537; a DH
+ * generator is small, usually 2. Only an odd small second value (e = 3 or
+ * g = 5) needs the primality of the first (p is prime, n is not), tested with
+ * two Miller-Rabin rounds on at most 8192 bits.
  */
 function rsaOrDh(first: Tlv, second: Tlv): string {
   const g = content(second);
   if ((g[g.length - 1] & 1) === 0) return 'DH PARAMETERS';
   const p = content(first);
-  if (integerBits(p) > 16_384) return 'RSA PUBLIC KEY';
-  return checkPrimeSync(p) ? 'DH PARAMETERS' : 'RSA PUBLIC KEY';
+  if (integerBits(g) > 8 || integerBits(p) > 8192) return 'RSA PUBLIC KEY';
+  return checkPrimeSync(p, { checks: 2 }) ? 'DH PARAMETERS' : 'RSA PUBLIC KEY';
 }
 
 function isZero(t: Tlv): boolean {
