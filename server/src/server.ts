@@ -16,6 +16,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
+import { decodeBlock } from './analysis/decode';
+import { scanPem } from './pem/scanner';
 import { siblingNames } from './analysis/siblings';
 import { chainSettled, settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
@@ -34,8 +36,10 @@ import { VERSION } from './version';
 
 // Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
 const SIBLING_MAX_BYTES = 1 << 20;
-// Signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
+// Decoding and signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
 const SLICE_MS = 10;
+// Larger documents are decoded ahead of their analysis, this many characters (about a hundred certificates) scanned at a time.
+const SCAN_CHUNK = 64 * 1024;
 
 // createConnection picks IPC, stdio (--stdio) or a socket from the command line.
 const connection = createConnection(ProposedFeatures.all);
@@ -165,17 +169,47 @@ async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis
   };
 }
 
+/**
+ * Decodes the PEM blocks of a large document into the decode cache a slice
+ * per turn, so that its analysis finds them decoded rather than holding up
+ * every other request for as long as decoding takes (most of an analysis:
+ * seconds for 10,000 certificates). Embedded PEM is left to the analysis.
+ * False when the document changed meanwhile.
+ */
+async function predecode(doc: TextDocument, settings: CertopsSettings, current: () => boolean): Promise<boolean> {
+  const text = doc.getText();
+  if (text.length <= SCAN_CHUNK || EMBEDDED_LANGUAGES.includes(doc.languageId) || analyses.get(doc.uri)?.version === doc.version) return true;
+  const end = Math.min(text.length, Math.round(settings.limits.maxFileSizeMB * 1048576));
+  let sliceEnd = performance.now() + SLICE_MS;
+  for (let pos = 0; pos < end; ) {
+    // Chunks end before a BEGIN line, so no block is cut (the size limit aside); only the bodies matter here.
+    const at = pos + SCAN_CHUNK >= end ? -1 : text.indexOf('\n-----BEGIN', pos + SCAN_CHUNK);
+    const next = at < 0 || at > end ? end : at + 1;
+    for (const block of scanPem(text.slice(pos, next))) {
+      decodeBlock(block);
+      if (performance.now() < sliceEnd) continue;
+      await new Promise((r) => setImmediate(r));
+      if (!current()) return false;
+      sliceEnd = performance.now() + SLICE_MS;
+    }
+    pos = next;
+  }
+  return true;
+}
+
 async function validate(doc: TextDocument): Promise<void> {
   const settings = await settingsFor(doc.uri);
   if (documents.get(doc.uri) !== doc) return;
+  // A newer version is scheduled already when this one is no longer current.
+  const version = doc.version;
+  const current = () => documents.get(doc.uri) === doc && doc.version === version;
+  if (!(await predecode(doc, settings, current))) return;
   const analysis = analysisOf(doc, settings);
   // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file):
   // they start a turn after the decoding and go on in slices, so requests queued meanwhile are answered in between.
-  const version = doc.version;
   while (!chainSettled(analysis.chain)) {
     await new Promise((r) => setImmediate(r));
-    // A newer version is scheduled already.
-    if (documents.get(doc.uri) !== doc || doc.version !== version) return;
+    if (!current()) return;
     settleChain(analysis.chain, SLICE_MS);
   }
   const diagnostics = computeDiagnostics(analysis, settings, await contextFor(doc, settings, analysis));

@@ -44,6 +44,8 @@ class LazyIssuers extends Map<number, number> {
   failed = 0;
   /** Certificates whose candidates were not all tried because the budget ran out. */
   readonly skipped: number[] = [];
+  /** Where a certificate's search paused: list and member index. */
+  private readonly progress = new Map<number, [number, number]>();
 
   constructor(
     private readonly candidatesOf: Map<number, CandidateList[]>,
@@ -54,34 +56,54 @@ class LazyIssuers extends Map<number, number> {
     this.undecided = [...candidatesOf.keys()];
   }
 
-  private decide(subject: number): void {
+  /**
+   * Checks `subject`'s candidates in order until one issued it or the budget
+   * runs out; false when `deadline` came first (after at least one check), to
+   * go on from there next time. One certificate can name thousands.
+   */
+  private decide(subject: number, deadline = Infinity): boolean {
     const lists = this.candidatesOf.get(subject);
-    if (!lists) return;
-    this.candidatesOf.delete(subject);
-    const s = this.cert(subject);
-    for (const list of lists) {
-      for (const j of list.members) {
+    if (!lists) return true;
+    let [l, m] = this.progress.get(subject) ?? [0, 0];
+    let checkedNow = false;
+    for (; l < lists.length; l++, m = 0) {
+      const members = lists[l].members;
+      for (; m < members.length; m++) {
+        const j = members[m];
         if (j === subject) continue;
         if (this.failed >= MAX_FAILED_SIGNATURE_CHECKS) {
           this.skipped.push(subject);
-          return;
+          return this.done(subject);
         }
+        if (checkedNow && performance.now() >= deadline) {
+          this.progress.set(subject, [l, m]);
+          return false;
+        }
+        checkedNow = true;
         this.checked++;
         chainStats.signatureChecks++;
-        if (checkIssued(this.cert(j), s) === 'ok') {
+        if (checkIssued(this.cert(j), this.cert(subject)) === 'ok') {
           super.set(subject, j);
-          return;
+          return this.done(subject);
         }
         this.failed++;
       }
     }
+    return this.done(subject);
+  }
+
+  private done(subject: number): true {
+    this.candidatesOf.delete(subject);
+    this.progress.delete(subject);
+    return true;
   }
 
   /** Decides entries for up to `budgetMs`; true once every entry is decided. */
   settleSome(budgetMs: number): boolean {
     const end = performance.now() + budgetMs;
     while (this.next < this.undecided.length) {
-      this.decide(this.undecided[this.next++]);
+      if (!this.decide(this.undecided[this.next], end)) return false;
+      this.next++;
       if (performance.now() >= end) break;
     }
     if (this.next < this.undecided.length) return false;
