@@ -15,6 +15,8 @@ Usage: certops <command> [options]
 Commands:
   inspect FILE...      every PEM or DER block of every file, decoded
   lint FILE...         the language server's diagnostics for each file
+                       (PEM and DER files; PEM and base64 PEM in YAML, JSON,
+                       .env files and Kubernetes Secrets, as in the editor)
   verify LEAF          validate a certificate path (RFC 5280)
   match CERT KEY       does the private key match the certificate
   probe HOST:PORT      connect with TLS and show the served chain
