@@ -19,21 +19,6 @@ export function tagName(tag: number): string {
   return `an element with tag 0x${tag.toString(16).padStart(2, '0')}`;
 }
 
-// The DER reader's terse messages, said so the reader knows what happened to the data.
-const READER_MESSAGES: Record<string, string> = {
-  'truncated element': 'the data ends in the middle of an element',
-  'truncated length': 'the data ends in the middle of a length',
-  'truncated content': "an element's length runs past the end of the data",
-  'indefinite length': 'an element has an indefinite length (BER), which DER does not allow here',
-  'length too large': 'an element declares a length of more than four octets',
-  'multi-byte tags are not used in X.509': 'an element has a multi-byte tag',
-};
-
-function readerMessage(e: unknown): string {
-  const m = (e as Error).message;
-  return READER_MESSAGES[m] ?? m;
-}
-
 /** The single element at the start of `der`, which must carry `tag`; errors name `what`. */
 export function rootOf(der: Buffer, tag: number, what: string): Tlv {
   if (der.length === 0) throw new DerError(`${what}: empty`);
@@ -41,7 +26,7 @@ export function rootOf(der: Buffer, tag: number, what: string): Tlv {
   try {
     t = readTlv(der, 0);
   } catch (e) {
-    throw new DerError(`${what}: ${readerMessage(e)}`);
+    throw new DerError(`${what}: ${(e as Error).message}`);
   }
   if (t.tag !== tag) throw new DerError(`${what}: expected ${tagName(tag)}, found ${tagName(t.tag)}`);
   return t;
@@ -53,7 +38,7 @@ export function fieldsOf(t: Tlv, what: string): Tlv[] {
   try {
     return children(t);
   } catch (e) {
-    throw new DerError(`${what}: ${readerMessage(e)}`);
+    throw new DerError(`${what}: ${(e as Error).message}`);
   }
 }
 
@@ -72,6 +57,6 @@ export function field(list: Tlv[], i: number, tag: number, what: string, name: s
  * problem it is.
  */
 export function describeDecodeError(e: unknown): string {
-  if (e instanceof DerError) return readerMessage(e);
+  if (e instanceof DerError) return e.message;
   return 'unexpected DER structure: an element is missing or of the wrong type';
 }
