@@ -7,16 +7,20 @@ import assert from 'node:assert/strict';
 import type { Hover } from 'vscode-languageserver-protocol/node';
 import { LspClient, codes, msg } from './client';
 import { mutuallyNamingCAs } from '../fixtures/hostile';
+import { Pki, ROOT_EXT } from '../fixtures/pki';
 
 const SIZE = 300;
 let lsp: LspClient;
+let pki: Pki;
 
 before(async () => {
   lsp = await LspClient.start({});
+  pki = new Pki();
 });
 
 after(async () => {
   await lsp.stop();
+  pki.dispose();
 });
 
 it(`a hover on another document is answered while ${SIZE} mutually-naming CAs are analysed`, async () => {
@@ -56,4 +60,18 @@ it(`a hover on another document is answered while ${SIZE} mutually-naming CAs ar
   // The hostile document itself answers too.
   const own = await lsp.hover(hostile, { line: 1, character: 2 });
   assert.match(JSON.stringify(own?.contents), /CA certificate/);
+});
+
+it('a bundle whose issuers are read only for its links gets the information diagnostic once they are', async () => {
+  // Two roots make it a bundle at once: its diagnostics need no signature checked.
+  const roots = [1, 2].map((k) => pki.issue(`hostile-root-${k}`, { subject: `/CN=Hostile Root ${k}`, ext: ROOT_EXT }).pem);
+  const uri = 'file:///hostile/bundle.pem';
+  const first = await lsp.open(uri, [...roots, await mutuallyNamingCAs(SIZE)].join(''));
+  assert.deepEqual(codes(first).filter((c) => c.startsWith('chain-')), []);
+
+  const republished = lsp.waitFor(uri, (p) => p.diagnostics.some((d) => d.code === 'chain-analysis-limited'));
+  assert.deepEqual(await lsp.links(uri), [], 'no certificate here was issued by another');
+  const limited = (await republished).diagnostics.filter((d) => d.code === 'chain-analysis-limited');
+  assert.equal(limited.length, 1);
+  assert.match(msg(limited[0]), /256 signature checks/);
 });
