@@ -232,10 +232,10 @@ describe('one bad argument does not stop the others', () => {
       assert.match(lines[2], /missing\.pem: no such file$/);
       assert.match(r.out, /api\.example/, `${command} checked the readable file`);
     }
-    const json = JSON.parse((await run(['expiry', '--json', good, pki.dir])).out) as { ok: boolean; certificates: unknown[]; unreadable: { file: string }[] };
+    const json = JSON.parse((await run(['expiry', '--json', good, pki.dir])).out) as { ok: boolean; certificates: unknown[]; unreadable: { file: string; problem: string }[] };
     assert.equal(json.ok, false);
     assert.equal(json.certificates.length, 1);
-    assert.deepEqual(json.unreadable.map((u) => u.file), [pki.dir]);
+    assert.deepEqual(json.unreadable, [{ file: pki.dir, problem: 'is a directory' }]);
   });
 
   test('negative numbers are read as values and rejected with a clear message', async () => {

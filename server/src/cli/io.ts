@@ -47,7 +47,8 @@ export function loadEach<T>(command: string, paths: string[], io: CliIo, load: (
       loaded.push(load(path));
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      bad.push({ file: path, problem: e.message });
+      // The message names the file for the stderr line; the JSON has the file in its own field.
+      bad.push({ file: path, problem: e.message.startsWith(`${path}: `) ? e.message.slice(path.length + 2) : e.message });
       io.err(`certops ${command}: ${untrusted(e.message.split('\n')[0])}\n`);
     }
   }
