@@ -87,6 +87,16 @@ describe('PKCS#7 certificates', () => {
     }
   });
 
+  test('definite lengths outside and indefinite ones inside are read too', () => {
+    const [contentType, explicit] = elements(contentOf(p7b));
+    const signedData = elements(contentOf(explicit))[0];
+    const mixed = der(0x30, Buffer.concat([contentType, der(0xa0, toBer(signedData, 2))]));
+    assert.equal(mixed[1] & 0x80, 0x80, 'a definite long-form length outside');
+    assert.ok(mixed.includes(Buffer.from([0x30, 0x80, 0x02, 0x01, 0x01])), 'an indefinite SignedData inside');
+    assert.deepEqual(berToDer(mixed, 'test'), p7b);
+    assert.deepEqual(parsePkcs7(mixed).certificates.map((c) => c.sha256), sha256s);
+  });
+
   test('DER input is returned as is, without a copy', () => {
     assert.equal(berToDer(p7b, 'test'), p7b);
   });
