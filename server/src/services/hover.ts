@@ -97,9 +97,9 @@ function certificateRows(c: CertificateInfo, now: Date, rows: [string, string][]
     state = ` (${expired ? `**expired** ${relativeDays(c.notAfter, now)}` : c.notBefore.getTime() > now.getTime() ? `**not valid yet** (starts ${relativeDays(c.notBefore, now)})` : `expires ${relativeDays(c.notAfter, now)}`})`;
   }
   rows.push(['Validity', `${from} → ${to}${state}`]);
-  const sanBad = bad('subjectAltName');
-  if (sanBad) rows.push(['SANs', sanBad]);
-  else if (c.sans.length) rows.push(['SANs', sans(c.sans)]);
+  // Entries that decoded are shown (non-IA5 octets escaped) even when one of them is flagged above.
+  if (c.sans.length) rows.push(['SANs', sans(c.sans)]);
+  else if (bad('subjectAltName')) rows.push(['SANs', bad('subjectAltName') as string]);
   publicKeyRows(c.publicKey, rows);
   rows.push(['Signature', bad('signatureAlgorithm') ?? c.signatureAlgorithm]);
   rows.push(['SHA-256', code(c.sha256)], ['SHA-1', code(c.sha1)], ['SPKI SHA-256 pin', code(Buffer.from(c.spkiSha256, 'hex').toString('base64'))]);

@@ -196,7 +196,7 @@ export function decodeCertificate(bytes: Uint8Array): DecodedCertificate {
     const et = r.optional(0xa3);
     r.end();
     if (!et) return;
-    if (version !== 3) sink.add('extensions need version 3');
+    if (version !== undefined && version !== 3) sink.add('extensions need version 3');
     const er = new Reader(et, 'extensions');
     const list = er.next(TAG.SEQUENCE);
     er.end();
