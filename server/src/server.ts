@@ -12,17 +12,16 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
+import { basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DocumentAnalysis } from './analysis';
 import { decodeBlock } from './analysis/decode';
 import { scanPem } from './pem/scanner';
 import { siblingNames } from './analysis/siblings';
 import { chainSettled, settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { resolveTrustStore } from './analysis/truststore';
-import { analyzeText } from './services/analyze';
+import { analyzeText, keyFileMode, type SiblingCache, siblingDocuments } from './services/analyze';
 import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings, trustStoreFor } from './services/settings';
 import { computeDiagnostics } from './services/diagnostics';
 import { hoverAt } from './services/hover';
@@ -34,8 +33,6 @@ import { documentLinks } from './services/links';
 import type { ServiceContext } from './services/context';
 import { VERSION } from './version';
 
-// Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
-const SIBLING_MAX_BYTES = 1 << 20;
 // Decoding and signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
 const SLICE_MS = 10;
 // Larger documents are decoded ahead of their analysis, this many characters (about a hundred certificates) scanned at a time.
@@ -52,7 +49,7 @@ let pushedSettings: unknown;
 
 const settingsCache = new Map<string, Promise<CertopsSettings>>();
 const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; analysis: DocumentAnalysis }>();
-const diskSiblings = new Map<string, { stamp: string; analysis: DocumentAnalysis }>();
+const diskSiblings: SiblingCache = new Map();
 // Documents waiting for analysis, and those whose validation is in flight.
 const pending = new Set<string>();
 const running = new Set<string>();
@@ -123,49 +120,18 @@ function filePath(uri: string): string | undefined {
 /** Open documents win over the disk; disk reads are cached by size and mtime. */
 function siblingsOf(uri: string, settings: CertopsSettings): SiblingDocument[] {
   const path = filePath(uri);
-  const names = path ? siblingNames(basename(path)) : undefined;
-  if (!path || !names) return [];
-  const out: SiblingDocument[] = [];
-  for (const name of names.candidates) {
-    const p = join(dirname(path), name);
-    const sibUri = pathToFileURL(p).toString();
-    const open = documents.get(sibUri);
-    if (open) {
-      out.push({ name, uri: sibUri, analysis: analysisOf(open, settings) });
-      continue;
-    }
-    try {
-      const st = statSync(p);
-      if (!st.isFile() || st.size > SIBLING_MAX_BYTES) continue;
-      const stamp = `${st.size}:${st.mtimeMs}`;
-      let entry = diskSiblings.get(p);
-      if (!entry || entry.stamp !== stamp) {
-        entry = { stamp, analysis: analyzeDocument(decodeFileBytes(readFileSync(p))) };
-        diskSiblings.set(p, entry);
-      }
-      out.push({ name, uri: sibUri, analysis: entry.analysis });
-    } catch {
-      // Missing or unreadable siblings are simply not paired.
-    }
-  }
-  return out;
+  if (!path) return [];
+  // Open documents win over the disk; the CLI pairs through the same function without them.
+  return siblingDocuments(path, { open: (u) => { const d = documents.get(u); return d && analysisOf(d, settings); }, cache: diskSiblings });
 }
 
 async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis?: DocumentAnalysis): Promise<ServiceContext> {
   const path = filePath(doc.uri);
-  let fileMode: number | undefined;
-  if (path && analysis?.blocks.some((b) => b.kind === 'privateKey')) {
-    try {
-      fileMode = statSync(path).mode;
-    } catch {
-      fileMode = undefined;
-    }
-  }
   return {
     uri: doc.uri,
     siblings: siblingsOf(doc.uri, settings),
     trust: trustStoreFor(settings),
-    fileMode,
+    fileMode: path && analysis ? keyFileMode(path, analysis) : undefined,
   };
 }
 

@@ -3,9 +3,14 @@
  * and the CLI: PEM files are scanned as they are; YAML, JSON, .env and plain
  * text are also searched for embedded PEM (and base64 PEM, as in Kubernetes
  * Secrets) while `certops.embedded.enabled` is on, with positions inside the
- * document.
+ * document. Key files are paired with their sibling files the same way for both.
  */
-import { analyzeDocument, DocumentAnalysis } from '../analysis';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from '../analysis';
+import type { SiblingDocument } from '../analysis/match';
+import { siblingNames } from '../analysis/siblings';
 import { embeddedRegions, EMBEDDED_LANGUAGES } from '../embedded';
 import type { CertopsSettings } from './settings';
 
@@ -16,4 +21,55 @@ export function analyzeText(text: string, languageId: string, settings: CertopsS
   const host = EMBEDDED_LANGUAGES.includes(languageId);
   const scanned = host && !settings.embedded.enabled ? '' : text;
   return analyzeDocument(scanned, { maxBytes, regions: host ? embeddedRegions(scanned, languageId, { maxBytes }) : undefined });
+}
+
+/** Sibling files are read from disk only up to this size: a multi-megabyte neighbour is not a key. */
+export const SIBLING_MAX_BYTES = 1 << 20;
+
+/** Sibling analyses read from disk, by path, kept while their size and mtime are unchanged. */
+export type SiblingCache = Map<string, { stamp: string; analysis: DocumentAnalysis }>;
+
+/**
+ * The files beside `path` that may hold its key or certificate (the names of
+ * analysis/siblings), each taken from `open` when the editor has it open, else
+ * read from disk (at most SIBLING_MAX_BYTES, through `cache` when given). The
+ * language server and the CLI both pair keys through this. Never throws.
+ */
+export function siblingDocuments(path: string, opts: { open?: (uri: string) => DocumentAnalysis | undefined; cache?: SiblingCache } = {}): SiblingDocument[] {
+  const names = siblingNames(basename(path));
+  if (!names) return [];
+  const out: SiblingDocument[] = [];
+  for (const name of names.candidates) {
+    const p = join(dirname(path), name);
+    const uri = pathToFileURL(p).toString();
+    const open = opts.open?.(uri);
+    if (open) {
+      out.push({ name, uri, analysis: open });
+      continue;
+    }
+    try {
+      const st = statSync(p);
+      if (!st.isFile() || st.size > SIBLING_MAX_BYTES) continue;
+      const stamp = `${st.size}:${st.mtimeMs}`;
+      let entry = opts.cache?.get(p);
+      if (!entry || entry.stamp !== stamp) {
+        entry = { stamp, analysis: analyzeDocument(decodeFileBytes(readFileSync(p))) };
+        opts.cache?.set(p, entry);
+      }
+      out.push({ name, uri, analysis: entry.analysis });
+    } catch {
+      // Missing or unreadable siblings are simply not paired.
+    }
+  }
+  return out;
+}
+
+/** The mode bits of `path` when its analysis holds a private key (for `key-permissions`), else undefined. */
+export function keyFileMode(path: string, analysis: DocumentAnalysis): number | undefined {
+  if (!analysis.blocks.some((b) => b.kind === 'privateKey')) return undefined;
+  try {
+    return statSync(path).mode;
+  } catch {
+    return undefined;
+  }
 }
