@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { createServer, rootCertificates } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { resolveTrust } from '../../server/src/analysis/truststore';
@@ -172,6 +173,7 @@ describe('one trust store', () => {
 describe('what a certificate says cannot drive the terminal', () => {
   const CN = 'evil\x1b[2J\x1b]0;pwned\x07\x00nul\r\nX\x7f\x85\x9b\u202eabc\u2066';
   let evil = '';
+  let evilKey = '';
   before(async () => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
@@ -186,6 +188,8 @@ describe('what a certificate says cannot drive the terminal', () => {
       extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'a\x1b[31mb' }])],
     });
     evil = file('evil.pem', cert.toString('pem'));
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', (keys as CryptoKeyPair).privateKey));
+    evilKey = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64')}\n-----END PRIVATE KEY-----\n`;
   });
   // Anything but printable text and the line feeds the CLI itself writes.
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -209,6 +213,20 @@ describe('what a certificate says cannot drive the terminal', () => {
     // JSON keeps the exact value: JSON.stringify escapes controls itself.
     const json = await run(['expiry', '--json', evil]);
     assert.doesNotMatch(json.out, RAW);
+  });
+
+  test('probe prints what a server sends escaped', async () => {
+    const server = createServer({ cert: readFileSync(evil), key: evilKey, ALPNProtocols: ['h2'] }, (s) => s.end());
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await run(['probe', `127.0.0.1:${port}`, '--servername', 'evil', '--no-verify', '--timeout', '5']);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /0 CN=evil\\1b\[2J/i);
+      assert.doesNotMatch(r.out, RAW, JSON.stringify(r.out));
+    } finally {
+      await new Promise((res) => server.close(res));
+    }
   });
 
   test('file names with control characters are escaped in errors too', async () => {
