@@ -4,7 +4,7 @@ import { parseCertificate } from '../analysis/certificate';
 import { labelOfDer } from '../analysis/decode';
 import { analyzeText } from '../services/analyze';
 import { CertopsSettings, DEFAULT_SETTINGS } from '../services/settings';
-import { readInput, UsageError } from './io';
+import { MAX_INPUT_BYTES, readInput, UsageError } from './io';
 import { languageOfFile } from './language';
 
 /** A file read and analysed. */
@@ -40,11 +40,19 @@ function looksLikeDer(bytes: Buffer): boolean {
 }
 
 /**
+ * The editor's settings, except that all of what the CLI reads is analysed: the
+ * editor's size limit keeps typing responsive, while `expiry` must not skip the
+ * certificates past it. `lint` passes the editor's own settings instead, so its
+ * diagnostics (file-too-large included) are the Problems panel's.
+ */
+export const CLI_SETTINGS: CertopsSettings = { ...DEFAULT_SETTINGS, limits: { maxFileSizeMB: MAX_INPUT_BYTES / 1048576 } };
+
+/**
  * Reads and analyses `path` as the language server would (PEM, or PEM embedded
  * in YAML, JSON, .env, Kubernetes Secrets, text); throws a usage error when it
  * cannot be read or holds no PEM block and is not DER.
  */
-export function loadFile(path: string, bytes: Buffer = readInput(path), settings: CertopsSettings = DEFAULT_SETTINGS): LoadedFile {
+export function loadFile(path: string, bytes: Buffer = readInput(path), settings: CertopsSettings = CLI_SETTINGS): LoadedFile {
   if (looksLikeDer(bytes)) {
     // What a DER object is, is the engine's call, so the editor and the CLI agree on it.
     const label = labelOfDer(bytes);

@@ -97,8 +97,8 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** The most a command reads from one input file; the analysis looks at no more than its own size limit anyway. */
-export const MAX_INPUT_BYTES = 256 << 20;
+/** The most a command reads from one input file (real CA bundles are well under 1 MiB). */
+export const MAX_INPUT_BYTES = 64 << 20;
 
 /**
  * Reads a file, at most MAX_INPUT_BYTES of it (pipes such as `<(cmd)` included),
