@@ -11,6 +11,7 @@ import { constraintsProblem } from './constraints';
 import { formatIp, parseIpLenient, referenceHostname } from './hostname';
 import { OID_CN, attributes, nameIsEmpty, namesEqual } from '../x509/names';
 import { keyPolicyProblem, publicKey, signatureScheme } from '../x509/signature';
+import { PublicSuffixList, isPublicSuffix, systemPublicSuffixList } from './suffix';
 
 export type Role = 'leaf' | 'intermediate' | 'anchor';
 
@@ -120,6 +121,13 @@ export function leafProblems(c: Certificate, opts: PolicyOptions, asAnchor = fal
     if (empty && !san.critical) out.push(err(E.INVALID_EXTENSION, 'subjectAltName must be critical when the subject is empty'));
     if (!empty && san.critical) out.push(err(E.INVALID_EXTENSION, 'subjectAltName must not be critical when the subject is non-empty'));
   } else if (nameIsEmpty(c.subject)) out.push(err(E.PROFILE_VIOLATION, 'empty subject without subjectAltName'));
+  // CA/B Forum BR 3.2.2.6: no wildcard over a registry-controlled or public suffix.
+  const psl = systemPublicSuffixList();
+  for (const g of psl ? (c.subjectAltName ?? []) : []) {
+    if (g.kind === 'dns' && g.value.startsWith('*.') && isPublicSuffix(g.value.slice(2), psl as PublicSuffixList)) {
+      out.push(err(E.INVALID_EXTENSION, `wildcard dNSName "${g.value}" covers the public suffix ${g.value.slice(2)}`));
+    }
+  }
   const eku = extension(c, EXT.EKU);
   if (eku?.critical) out.push(err(E.INVALID_EXTENSION, 'extendedKeyUsage must not be critical in an end-entity certificate'));
   if (c.extKeyUsage?.includes(ANY_EKU)) out.push(err(E.EKU_MISMATCH, 'anyExtendedKeyUsage is forbidden in subscriber certificates'));
