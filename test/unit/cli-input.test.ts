@@ -262,6 +262,9 @@ describe('one bad argument does not stop the others', () => {
       [['expiry', good, '--within', '-1'], /^certops expiry: --within: must not be negative, got -1\n$/],
       [['lint', good, '--warning-days', '-5'], /^certops lint: --warning-days: must not be negative, got -5\n$/],
       [['verify', good, '--max-depth', '-2'], /^certops verify: --max-depth: must not be negative, got -2\n$/],
+      [['probe', '127.0.0.1:1', '--timeout', '-1'], /^certops probe: --timeout: expected a positive number of seconds, got "-1"\n$/],
+      // A mistake Node itself would have thrown on, reported as the user's (exit 2), not as an internal error.
+      [['probe', '127.0.0.1:1', '--alpn', 'x'.repeat(300)], /^certops probe: --alpn: a protocol name is at most 255 bytes, got one of 300\n$/],
     ] as const) {
       const r = await run([...argv]);
       assert.equal(r.code, 2, r.err);

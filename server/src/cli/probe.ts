@@ -63,6 +63,10 @@ export const probeCommand: Command = {
     if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
     const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
     if (!(timeout > 0)) throw new UsageError(`--timeout: expected a positive number of seconds, got "${values.timeout}"`);
+    const alpn = values.alpn === undefined ? undefined : values.alpn.split(',').filter(Boolean);
+    // TLS carries each protocol name in a one-byte length: a longer one is the user's mistake, not a crash.
+    const badAlpn = alpn?.find((p) => Buffer.byteLength(p) > 255);
+    if (badAlpn !== undefined) throw new UsageError(`--alpn: a protocol name is at most 255 bytes, got one of ${Buffer.byteLength(badAlpn)}`);
     const expected = expectedSha256(values['expect-sha256'], values['expect-cert']);
     const roots = loadRoots(values.ca ?? [], io);
     const client = values.cert !== undefined && values.key !== undefined ? loadClient(values.cert, values.key, io, values['passphrase-env']) : {};
@@ -72,7 +76,7 @@ export const probeCommand: Command = {
         ...target,
         ...(values.servername !== undefined ? { servername: values.servername } : {}),
         ...client,
-        alpn: values.alpn === undefined ? undefined : values.alpn.split(',').filter(Boolean),
+        alpn,
         timeoutMs: timeout * 1000,
         roots: roots.certificates,
         at: values.at === undefined ? io.now() : parseTime(values.at),
