@@ -15,13 +15,11 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DocumentAnalysis } from './analysis';
-import { decodeBlock } from './analysis/decode';
-import { scanPem } from './pem/scanner';
 import { siblingNames } from './analysis/siblings';
 import { chainSettled, settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { resolveTrustStore } from './analysis/truststore';
-import { analyzeText, keyFileMode, type SiblingCache, siblingDocuments } from './services/analyze';
+import { analyzeTextSteps, keyFileMode, type SiblingCache, siblingDocuments } from './services/analyze';
 import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings, trustStoreFor } from './services/settings';
 import { computeDiagnostics } from './services/diagnostics';
 import { hoverAt } from './services/hover';
@@ -35,8 +33,6 @@ import { VERSION } from './version';
 
 // Decoding and signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
 const SLICE_MS = 10;
-// Larger documents are decoded ahead of their analysis, this many characters (about a hundred certificates) scanned at a time.
-const SCAN_CHUNK = 64 * 1024;
 
 // createConnection picks IPC, stdio (--stdio) or a socket from the command line.
 const connection = createConnection(ProposedFeatures.all);
@@ -48,7 +44,8 @@ let canRefreshCodeLens = false;
 let pushedSettings: unknown;
 
 const settingsCache = new Map<string, Promise<CertopsSettings>>();
-const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; analysis: DocumentAnalysis }>();
+// Per document: its analysis, or the steps of one under way (see analysisInSlices).
+const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; steps: Generator<void, DocumentAnalysis, void>; analysis?: DocumentAnalysis }>();
 const diskSiblings: SiblingCache = new Map();
 // Documents waiting for analysis, and those whose validation is in flight.
 const pending = new Set<string>();
@@ -99,14 +96,26 @@ function settingsFor(uri: string): Promise<CertopsSettings> {
   return s;
 }
 
+/** The analysis of `doc` for `settings`, finished now if it is under way. */
 function analysisOf(doc: TextDocument, settings: CertopsSettings): DocumentAnalysis {
+  return analyse(doc, settings, Infinity) as DocumentAnalysis;
+}
+
+/** Advances the analysis of `doc` until `deadline` (a performance.now() time); the analysis once complete. */
+function analyse(doc: TextDocument, settings: CertopsSettings, deadline: number): DocumentAnalysis | undefined {
   const maxBytes = Math.round(settings.limits.maxFileSizeMB * 1048576);
   const embedded = settings.embedded.enabled;
-  const cached = analyses.get(doc.uri);
-  if (cached && cached.version === doc.version && cached.maxBytes === maxBytes && cached.embedded === embedded) return cached.analysis;
-  const analysis = analyzeText(doc.getText(), doc.languageId, settings);
-  analyses.set(doc.uri, { version: doc.version, maxBytes, embedded, analysis });
-  return analysis;
+  let entry = analyses.get(doc.uri);
+  if (!entry || entry.version !== doc.version || entry.maxBytes !== maxBytes || entry.embedded !== embedded) {
+    entry = { version: doc.version, maxBytes, embedded, steps: analyzeTextSteps(doc.getText(), doc.languageId, settings) };
+    analyses.set(doc.uri, entry);
+  }
+  while (!entry.analysis) {
+    const step = entry.steps.next();
+    if (step.done) entry.analysis = step.value;
+    else if (performance.now() >= deadline) break;
+  }
+  return entry.analysis;
 }
 
 function filePath(uri: string): string | undefined {
@@ -136,48 +145,34 @@ async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis
 }
 
 /**
- * Decodes the PEM blocks of a large document into the decode cache a slice
- * per turn, so that its analysis finds them decoded rather than holding up
- * every other request for as long as decoding takes (most of an analysis:
- * seconds for 10,000 certificates). Embedded PEM is left to the analysis.
- * False when the document changed meanwhile.
+ * The analysis of a document's current version, its decoding and chain
+ * signature checks spread over turns of the event loop; undefined when the
+ * document changed meanwhile.
  */
-async function predecode(doc: TextDocument, settings: CertopsSettings, current: () => boolean): Promise<boolean> {
-  const text = doc.getText();
-  if (text.length <= SCAN_CHUNK || EMBEDDED_LANGUAGES.includes(doc.languageId) || analyses.get(doc.uri)?.version === doc.version) return true;
-  const end = Math.min(text.length, Math.round(settings.limits.maxFileSizeMB * 1048576));
-  let sliceEnd = performance.now() + SLICE_MS;
-  for (let pos = 0; pos < end; ) {
-    // Chunks end before a BEGIN line, so no block is cut (the size limit aside); only the bodies matter here.
-    const at = pos + SCAN_CHUNK >= end ? -1 : text.indexOf('\n-----BEGIN', pos + SCAN_CHUNK);
-    const next = at < 0 || at > end ? end : at + 1;
-    for (const block of scanPem(text.slice(pos, next))) {
-      decodeBlock(block);
-      if (performance.now() < sliceEnd) continue;
-      await new Promise((r) => setImmediate(r));
-      if (!current()) return false;
-      sliceEnd = performance.now() + SLICE_MS;
-    }
-    pos = next;
+async function analysisInSlices(doc: TextDocument, settings: CertopsSettings): Promise<DocumentAnalysis | undefined> {
+  const version = doc.version;
+  const current = () => documents.get(doc.uri) === doc && doc.version === version;
+  let analysis: DocumentAnalysis | undefined;
+  while (!(analysis = analyse(doc, settings, performance.now() + SLICE_MS))) {
+    await new Promise((r) => setImmediate(r));
+    if (!current()) return undefined;
   }
-  return true;
+  // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file):
+  // they start a turn after the decoding and go on in slices, so requests queued meanwhile are answered in between.
+  while (!chainSettled(analysis.chain)) {
+    await new Promise((r) => setImmediate(r));
+    if (!current()) return undefined;
+    settleChain(analysis.chain, SLICE_MS);
+  }
+  return analysis;
 }
 
 async function validate(doc: TextDocument): Promise<void> {
   const settings = await settingsFor(doc.uri);
   if (documents.get(doc.uri) !== doc) return;
-  // A newer version is scheduled already when this one is no longer current.
-  const version = doc.version;
-  const current = () => documents.get(doc.uri) === doc && doc.version === version;
-  if (!(await predecode(doc, settings, current))) return;
-  const analysis = analysisOf(doc, settings);
-  // Certificates that name each other are told apart by their signatures (hundreds of checks in a hostile file):
-  // they start a turn after the decoding and go on in slices, so requests queued meanwhile are answered in between.
-  while (!chainSettled(analysis.chain)) {
-    await new Promise((r) => setImmediate(r));
-    if (!current()) return;
-    settleChain(analysis.chain, SLICE_MS);
-  }
+  const analysis = await analysisInSlices(doc, settings);
+  // A newer version is scheduled already.
+  if (!analysis) return;
   const diagnostics = computeDiagnostics(analysis, settings, await contextFor(doc, settings, analysis));
   if (analysis.chain.limited) limitReported.add(analysis);
   void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
@@ -269,7 +264,8 @@ async function withAnalysis<T>(uri: string, f: (doc: TextDocument, a: DocumentAn
   const doc = documents.get(uri);
   if (!doc) return fallback;
   const settings = await settingsFor(uri);
-  return f(doc, analysisOf(doc, settings), settings);
+  // Requests on a document still being analysed wait for it without holding up the others; on a newer version, at once.
+  return f(doc, (await analysisInSlices(doc, settings)) ?? analysisOf(doc, settings), settings);
 }
 
 connection.onHover(({ textDocument, position }) =>

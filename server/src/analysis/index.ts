@@ -40,6 +40,16 @@ export interface AnalyzeOptions {
 
 /** Scans and decodes every PEM block in `text` and relates its certificates; never throws. */
 export function analyzeDocument(text: string, opts: AnalyzeOptions = {}): DocumentAnalysis {
+  return finishSteps(analyzeDocumentSteps(text, opts));
+}
+
+/**
+ * `analyzeDocument` a block at a time: each step decodes one block, and the
+ * generator returns the analysis. Decoding is most of an analysis (seconds
+ * for 10,000 certificates), so a server can spread it over turns of its
+ * event loop. Never throws.
+ */
+export function* analyzeDocumentSteps(text: string, opts: AnalyzeOptions = {}): Generator<void, DocumentAnalysis, void> {
   let scanned = text;
   let truncated: DocumentAnalysis['truncated'];
   if (opts.maxBytes !== undefined && text.length > opts.maxBytes) {
@@ -57,7 +67,9 @@ export function analyzeDocument(text: string, opts: AnalyzeOptions = {}): Docume
   }
   for (const region of opts.regions ?? []) for (const b of scanPem(region.text)) found.push(shift(b, region));
   if (opts.regions?.length) found.sort((a, b) => a.offsets.start - b.offsets.start);
-  const blocks: AnalyzedBlock[] = found.map((b, index) => {
+  const blocks: AnalyzedBlock[] = [];
+  for (let index = 0; index < found.length; index++) {
+    const b = found[index];
     const content = decodeBlock(b);
     // Property by property rather than an object literal after a spread, which V8
     // builds on a slow path (a third of a re-analysis); the key order is the same.
@@ -69,9 +81,18 @@ export function analyzeDocument(text: string, opts: AnalyzeOptions = {}): Docume
     block.offsets = b.offsets;
     block.attachedStartLine = b.attachedStartLine;
     block.headers = b.headers;
-    return block;
-  });
+    blocks.push(block);
+    yield;
+  }
   return { blocks, chain: analyzeChain(blocks), truncated };
+}
+
+/** Runs the remaining steps of a stepwise analysis and returns its result. */
+export function finishSteps<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }
 
 function spanOf(r: TextRegion): [number, number] {

@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from '../analysis';
+import { analyzeDocument, analyzeDocumentSteps, decodeFileBytes, DocumentAnalysis, finishSteps } from '../analysis';
 import type { SiblingDocument } from '../analysis/match';
 import { siblingNames } from '../analysis/siblings';
 import { embeddedRegions, EMBEDDED_LANGUAGES } from '../embedded';
@@ -16,11 +16,16 @@ import type { CertopsSettings } from './settings';
 
 /** Analyses `text` as a document of `languageId` under `settings` (size limit, embedded detection). Never throws. */
 export function analyzeText(text: string, languageId: string, settings: CertopsSettings): DocumentAnalysis {
+  return finishSteps(analyzeTextSteps(text, languageId, settings));
+}
+
+/** `analyzeText` a block at a time (see analyzeDocumentSteps), for a server that spreads large documents over turns. */
+export function analyzeTextSteps(text: string, languageId: string, settings: CertopsSettings): Generator<void, DocumentAnalysis, void> {
   const maxBytes = Math.round(settings.limits.maxFileSizeMB * 1048576);
   // YAML, JSON, .env and plain-text documents are certops' business only while embedded PEM is enabled.
   const host = EMBEDDED_LANGUAGES.includes(languageId);
   const scanned = host && !settings.embedded.enabled ? '' : text;
-  return analyzeDocument(scanned, { maxBytes, regions: host ? embeddedRegions(scanned, languageId, { maxBytes }) : undefined });
+  return analyzeDocumentSteps(scanned, { maxBytes, regions: host ? embeddedRegions(scanned, languageId, { maxBytes }) : undefined });
 }
 
 /** Sibling files are read from disk only up to this size: a multi-megabyte neighbour is not a key. */
