@@ -94,6 +94,12 @@ describe('trailing bytes after the certificate', () => {
     const r = validatePath({ leaf: c[Object.getOwnPropertySymbols(c)[0] as never]['der'] as Buffer, roots: [root], intermediates: [] });
     assert.equal(r.errors[0]?.code, 'malformed');
   });
+  test("OpenSSL's trust settings after a TRUSTED CERTIFICATE are not trailing data; a second certificate is", () => {
+    const aux = seq(seq(oid('1.3.6.1.5.5.7.3.1')), utf8('alias'));
+    assert.deepEqual(decodeCertificate(leaf({ trailing: aux })).problems, []);
+    const two = decodeCertificate(Buffer.concat([leaf(), root]));
+    assert.match(two.problems.map((p) => p.message).join(), /octets of trailing data after the certificate/);
+  });
   test('a DER file with trailing bytes: lint exits 1 and verify refuses', async () => {
     const file = write('trailing.der', der);
     const l = await cli(['lint', '--ca', rootPem, file]);
