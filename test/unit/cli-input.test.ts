@@ -271,6 +271,9 @@ describe('one bad argument does not stop the others', () => {
       assert.match(r.err, pattern);
     }
     assert.equal((await run(['expiry', good, '--within=0'])).code, 0);
+    // Date's lenient parser would read "-1" and "5" as dates in 2001.
+    for (const at of ['-1', '5', 'May 5']) assert.match((await run(['verify', good, '--roots', root.certPath, '--at', at])).err, /--at: "[^"]+" is not an ISO 8601 time/);
+    assert.equal(validateLine(JSON.stringify({ leaf: leaf.pem, at: '5' }), 1, new Date()).errors[0].code, 'bad-input');
   });
 });
 

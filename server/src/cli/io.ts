@@ -156,9 +156,19 @@ export function parseCount(option: string, value: string | undefined, fallback: 
 
 /** Parses `--at`: ISO 8601, or Unix seconds as `@1700000000`. */
 export function parseTime(value: string): Date {
-  const d = /^@\d+$/.test(value) ? new Date(Number(value.slice(1)) * 1000) : new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--at: "${value}" is not an ISO 8601 time or @unix-seconds`);
+  const d = /^@\d+$/.test(value) ? new Date(Number(value.slice(1)) * 1000) : isoTime(value);
+  if (d === undefined || Number.isNaN(d.getTime())) throw new UsageError(`--at: "${untrusted(value)}" is not an ISO 8601 time or @unix-seconds`);
   return d;
+}
+
+// Date's own parser takes "5" for May 2001 and "-1" for 2001; only ISO 8601 forms are let through to it.
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** An ISO 8601 date or date-time (as `--at` and the batch's `"at"` take it), or undefined. */
+export function isoTime(value: string): Date | undefined {
+  if (!ISO_8601.test(value)) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 type Style = 'red' | 'green' | 'yellow' | 'bold' | 'dim';

@@ -1,6 +1,6 @@
 // `certops verify --batch`: many chains in one process, one JSON object per line each way.
 import { KU_BITS, PeerName, validatePath } from '../validation';
-import { CliIo, EXIT, safeJson } from './io';
+import { CliIo, EXIT, isoTime, safeJson } from './io';
 
 /** `--purpose` / `"purpose"`: the extended key usage each name requires. */
 export const PURPOSES: Record<string, string[]> = { server: ['serverAuth'], client: ['clientAuth'], any: [] };
@@ -99,7 +99,7 @@ function peerName(v: unknown): PeerName | null {
 
 function time(v: unknown, now: Date): Date {
   if (v === undefined || v === null) return now;
-  const d = typeof v === 'string' ? new Date(v) : new Date(NaN);
+  const d = typeof v === 'string' ? isoTime(v) ?? new Date(NaN) : new Date(NaN);
   if (Number.isNaN(d.getTime())) throw new BadLine('"at" must be null or an ISO 8601 time');
   return d;
 }
