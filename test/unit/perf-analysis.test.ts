@@ -5,7 +5,7 @@
 // each other. The times themselves are measured by `npm run bench`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeDocument } from '../../server/src/analysis';
+import { analyzeDocument, analyzeDocumentSteps } from '../../server/src/analysis';
 import { chainSettled, chainStats, MAX_FAILED_SIGNATURE_CHECKS, settleChain, settleIssuers } from '../../server/src/analysis/chain';
 import { decodeStats } from '../../server/src/analysis/decode';
 import { bodyStats } from '../../server/src/pem/scanner';
@@ -84,6 +84,18 @@ describe('analysis of documents that barely change', () => {
     while (!settleIssuers(a.chain, 0)) turns++;
     assert.ok(turns <= 3);
     assert.deepEqual(Object.fromEntries(a.chain.issuerOf), { 1: 0, 2: 0 });
+  });
+
+  it('a stepwise analysis decodes one block per step and ends with what analyzeDocument gives', () => {
+    const text = [leaves[0].pem, root.pem, 'junk\n', forged].join('');
+    const steps = analyzeDocumentSteps(text);
+    let count = 0;
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) count++;
+    assert.equal(count, 3);
+    const once = analyzeDocument(text);
+    assert.deepEqual(step.value.blocks, once.blocks);
+    assert.equal(step.value.chain.mode, once.chain.mode);
   });
 
   it('a chain is still checked at once', () => {
