@@ -139,6 +139,9 @@ describe('one trust store', () => {
     const missing = resolveTrust({ env: { SSL_CERT_FILE: join(pki.dir, 'nope.pem') } });
     assert.equal(missing.store.count, 0);
     assert.match(missing.store.errors[0], /nope\.pem: no such file$/);
+    // The hover and the chain-incomplete message show why a named file gave no roots.
+    const extraMissing = resolveTrust({ env: { SSL_CERT_FILE: root.certPath }, extraCAFiles: [join(pki.dir, 'private-ca.pem')], extraLabel: 'certops.trust.extraCAFiles' });
+    assert.equal(extraMissing.store.description, `SSL_CERT_FILE=${root.certPath} (1 root) + certops.trust.extraCAFiles ${join(pki.dir, 'private-ca.pem')} (0 roots; no such file)`);
   });
 
   test('lint and inspect say which store was used; hover at the top of the chain says it too', async () => {

@@ -42,6 +42,8 @@ export interface TrustSource {
   label: string;
   /** Certificates read from it. */
   count: number;
+  /** Why it was read only in part or not at all ("no such file", ...), shown beside the count. */
+  problem?: string;
 }
 
 /** Trust anchors indexed by subject name, to answer "is this certificate's issuer trusted?". */
@@ -86,7 +88,7 @@ export class TrustStore {
   /** "SSL_CERT_FILE=/path (143 roots)", with extra files after a "+". */
   get description(): string {
     if (this.sources.length === 0) return `no trust store (${this.count} ${plural(this.count)})`;
-    return this.sources.map((s) => `${s.label} (${s.count} ${plural(s.count)})`).join(' + ');
+    return this.sources.map((s) => `${s.label} (${s.count} ${plural(s.count)}${s.problem ? `; ${s.problem}` : ''})`).join(' + ');
   }
 
   /** The anchor that issued `cert` (names, key ids and signature agree), if any. */
@@ -197,20 +199,20 @@ function isFile(path: string): boolean {
   }
 }
 
-function addCertificates(store: TrustStore, certs: readonly CertificateInfo[], label: string): void {
+function addCertificates(store: TrustStore, certs: readonly CertificateInfo[], label: string, problem?: string): void {
   // A source's count is what it holds, even when an earlier source already brought the same roots.
   const distinct = new Set<string>();
   for (const c of certs) {
     distinct.add(c.sha256);
     store.add(c);
   }
-  store.sources.push({ label, count: distinct.size });
+  store.sources.push({ label, count: distinct.size, ...(problem ? { problem } : {}) });
 }
 
 function addFile(store: TrustStore, file: string, label: string): void {
   const r = readBundle(file, MAX_FILE_BYTES);
   if (typeof r === 'string') store.errors.push(`${file}: ${r}`);
-  addCertificates(store, typeof r === 'string' ? [] : r, label);
+  addCertificates(store, typeof r === 'string' ? [] : r, label, typeof r === 'string' ? r : undefined);
 }
 
 const dirListings = new Map<string, { stamp: string; files: string[]; truncated: boolean }>();
@@ -248,23 +250,25 @@ function addDirectory(store: TrustStore, dir: string, label: string): void {
     listing = cached;
   } catch (e) {
     store.errors.push(`${dir}: ${reason(e)}`);
-    store.sources.push({ label, count: 0 });
+    store.sources.push({ label, count: 0, problem: reason(e) });
     return;
   }
   const certs: CertificateInfo[] = [];
+  const problems: string[] = [];
   let bytes = 0;
   for (const f of listing.files) {
     bytes += statSize(f);
     if (bytes > MAX_DIR_BYTES) {
-      store.errors.push(`${dir}: more than ${MAX_DIR_BYTES >> 20} MiB of files; the rest was not read`);
+      problems.push(`more than ${MAX_DIR_BYTES >> 20} MiB of files; the rest was not read`);
       break;
     }
     const r = readBundle(f, MAX_DIR_ENTRY_BYTES);
     // Not every file in a certificate directory is PEM (READMEs, CRLs in DER): skip quietly, like OpenSSL's lookup.
     if (typeof r !== 'string') certs.push(...r);
   }
-  if (listing.truncated) store.errors.push(`${dir}: more than ${MAX_DIR_FILES} files; only the first ${MAX_DIR_FILES} were read`);
-  addCertificates(store, certs, label);
+  if (listing.truncated) problems.push(`more than ${MAX_DIR_FILES} files; only the first ${MAX_DIR_FILES} were read`);
+  for (const p of problems) store.errors.push(`${dir}: ${p}`);
+  addCertificates(store, certs, label, problems.join('; ') || undefined);
 }
 
 function statSize(f: string): number {
