@@ -1,5 +1,4 @@
 /** CSRs, CRLs, PKCS#7 bundles and domain parameters: the blocks that are neither certificates nor keys. */
-import { constants, createPublicKey, verify } from 'node:crypto';
 import { DerError, Tlv, content, encoded, integerBits, readBitString, readOid, readTime, readTlv } from '../der';
 import { berToDer } from '../der/ber';
 import { nameAttribute, nameToString } from './names';
@@ -7,16 +6,14 @@ import { describeSpki } from './spki';
 import { describeDecodeError, field, fieldsOf, rootOf, tagName } from './fields';
 import { ecParameters } from './keys';
 import { generalNames, parseCertificate, signatureAlgorithmOf } from './certificate';
+import { parseAlgorithm } from '../x509/certificate';
+import { verifySignature as verifyWith } from '../x509/signature';
 import type { CrlInfo, CsrInfo, ParametersInfo, Pkcs7Info, SubjectAltName } from './model';
 
-/** Verifies `signature` over `data` with a DER SPKI, for the signature algorithm named by the data model. */
-export function verifySignature(data: Buffer, signature: Buffer, spki: Buffer, alg: { name: string; hash?: string }): boolean {
+/** Verifies `signature` over `data` with a DER SPKI through the one verifier (weak algorithms run: the hover names them). */
+export function verifySignature(data: Buffer, signature: Buffer, spki: Buffer, algId: Tlv): boolean {
   try {
-    const key = createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    if (alg.name.startsWith('rsassaPss')) {
-      return verify(alg.hash ?? 'sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO }, signature);
-    }
-    return verify(alg.name === 'Ed25519' || alg.name === 'Ed448' ? null : (alg.hash ?? null), data, key, signature);
+    return verifyWith(parseAlgorithm({ ...algId, strict: false }), spki, data, signature, { weak: true }) === undefined;
   } catch {
     return false;
   }
@@ -56,7 +53,7 @@ export function parseCsr(der: Buffer): CsrInfo {
     sans,
     publicKey: describeSpki(spki),
     signatureAlgorithm: alg.name,
-    signatureValid: verifySignature(encoded(info), readBitString(sig).bytes, encoded(spki), alg),
+    signatureValid: verifySignature(encoded(info), readBitString(sig).bytes, encoded(spki), sigAlg),
   };
 }
 
