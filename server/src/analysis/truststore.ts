@@ -324,13 +324,3 @@ function reason(e: unknown): string {
   if (code === 'ENOTDIR') return 'not a directory';
   return (e as Error).message;
 }
-
-/**
- * Reads PEM bundles into a trust store, exactly these files and nothing else
- * (for callers that name their anchors). Never throws.
- */
-export function loadTrustStore(files: string[]): TrustStore {
-  const store = new TrustStore();
-  for (const f of files) addFile(store, f, f);
-  return store;
-}
