@@ -1,7 +1,8 @@
 // Regression tests for the disagreements between the display decoder and the path validator that the one
 // decoder of server/src/x509 removed: each builds the certificate that showed the problem and checks every face.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -261,5 +262,23 @@ describe('serial numbers, SAN strings, attribute names, signature algorithms', (
     const c = decodeCertificate(leaf({ notBefore: utcTime('991332000000Z') }));
     assert.equal(c.notBefore, undefined);
     assert.ok(c.subject && c.notAfter !== undefined && c.subjectAltName);
+  });
+});
+
+describe('one signature verifier', () => {
+  test('a CSR self-signature (ECDSA, and RSA-PSS) verifies through it; a damaged one does not', () => {
+    for (const [name, args] of [
+      ['ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256']],
+      ['pss', ['-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32']],
+    ] as const) {
+      const out = join(dir, `${name}.csr`);
+      execFileSync('openssl', ['req', '-new', ...args, '-nodes', '-keyout', join(dir, `${name}.csr.key`), '-subj', '/CN=csr', '-config', '/dev/null', '-out', out], { stdio: 'pipe' });
+      const text = readFileSync(out, 'utf8');
+      assert.equal(analyzeDocument(text).blocks[0].csr?.signatureValid, true, name);
+      const der = Buffer.from(text.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      der[der.length - 5] ^= 0x01;
+      const damaged = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
+      assert.equal(analyzeDocument(damaged).blocks[0].csr?.signatureValid, false, name);
+    }
   });
 });
