@@ -95,6 +95,13 @@ describe('trailing bytes after the certificate', () => {
     const r = validatePath({ leaf: c[Object.getOwnPropertySymbols(c)[0] as never]['der'] as Buffer, roots: [root], intermediates: [] });
     assert.equal(r.errors[0]?.code, 'malformed');
   });
+  test('path validation takes the decoded model as it is: no second parse, the same verdict', () => {
+    const flagged = decodeCertificate(der);
+    assert.equal(validatePath({ leaf: flagged, roots: [root], intermediates: [] }).errors[0]?.code, 'malformed');
+    const good = decodeCertificate(leaf());
+    assert.deepEqual(validatePath({ leaf: good, roots: [decodeCertificate(root)], intermediates: [] }), validatePath({ leaf: Buffer.from(good.der), roots: [root], intermediates: [] }));
+    assert.equal(validatePath({ leaf: good, roots: [root], intermediates: [] }).valid, true);
+  });
   test("OpenSSL's trust settings after a TRUSTED CERTIFICATE are not trailing data; a second certificate is", () => {
     const aux = seq(seq(oid('1.3.6.1.5.5.7.3.1')), utf8('alias'));
     assert.deepEqual(decodeCertificate(leaf({ trailing: aux })).problems, []);

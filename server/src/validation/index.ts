@@ -26,7 +26,7 @@
  *   work-limit-exceeded        path building/name constraints hit their work bound (hostile input)
  */
 import { createHash } from 'node:crypto';
-import { Certificate, parseCertificate, toDer } from '../x509/certificate';
+import { Certificate, DecodedCertificate, parseCertificate, strictCertificate, toDer } from '../x509/certificate';
 import { ERROR_CODES as E, ErrorCode, ValidationError, err } from './codes';
 import { Crl, parseCrl } from './crl';
 import { PeerName, matchesHostname } from './hostname';
@@ -35,6 +35,7 @@ import { EKU_OIDS, Role, caProblems, commonNameProblems, leafProblems } from './
 
 export { ERROR_CODES } from './codes';
 export type { ErrorCode, ValidationError } from './codes';
+export type { DecodedCertificate } from '../x509/certificate';
 export type { Certificate } from '../x509/certificate';
 export { parseCertificate, toDer, hasKeyUsage } from '../x509/certificate';
 export { KEY_USAGE_BITS as KU_BITS } from '../der/oids';
@@ -47,11 +48,11 @@ export { DerError } from '../der';
 
 export interface ValidationOptions {
   /** The end-entity certificate, DER or PEM. */
-  leaf: Uint8Array | string;
+  leaf: CertificateInput;
   /** Trust anchors (PEM or DER); the caller supplies the system store when it wants it. */
-  roots: (Uint8Array | string)[];
+  roots: CertificateInput[];
   /** Untrusted certificates that may be used to build the path. */
-  intermediates: (Uint8Array | string)[];
+  intermediates: CertificateInput[];
   /** Identity the leaf must cover; null/undefined skips the check. */
   peerName?: PeerName | null;
   /** Validation time; defaults to now. Fractions of a second are floored. */
@@ -73,12 +74,23 @@ export interface ValidationResult {
   errors: { code: string; message: string }[];
 }
 
-/** Parses a certificate from PEM or DER; throws DerError when it is not well-formed. */
-export function loadCertificate(input: Uint8Array | string): Certificate {
-  return parseCertificate(toDer(input));
+/**
+ * A certificate as DER, PEM, or already decoded by server/src/x509 (as the
+ * display model carries it), so that a caller holding the model does not
+ * parse the certificate again.
+ */
+export type CertificateInput = Uint8Array | string | DecodedCertificate;
+
+function isDecoded(input: CertificateInput): input is DecodedCertificate {
+  return typeof input === 'object' && 'problems' in input && 'fingerprint' in input;
 }
 
-function tryLoad(inputs: readonly (Uint8Array | string)[]): Certificate[] {
+/** Parses a certificate from PEM or DER (or narrows a decoded one); throws DerError when it is not well-formed. */
+export function loadCertificate(input: CertificateInput): Certificate {
+  return isDecoded(input) ? strictCertificate(input) : parseCertificate(toDer(input));
+}
+
+function tryLoad(inputs: readonly CertificateInput[]): Certificate[] {
   const out: Certificate[] = [];
   for (const i of inputs) {
     try {
@@ -123,6 +135,15 @@ export function certificateProblems(cert: Certificate, role: Role, opts: { at?: 
 export function validatePath(opts: ValidationOptions): ValidationResult {
   let leafDer: Uint8Array;
   let leaf: Certificate;
+  // A decoded model is used as it is: its problems decide whether it is malformed.
+  if (isDecoded(opts.leaf)) {
+    try {
+      leaf = strictCertificate(opts.leaf);
+    } catch (e) {
+      return { valid: false, chain: [opts.leaf.fingerprint], errors: [err(E.MALFORMED, `leaf: ${(e as Error).message}`)] };
+    }
+    return validateParsed(leaf, opts);
+  }
   try {
     leafDer = toDer(opts.leaf);
   } catch (e) {
@@ -135,6 +156,10 @@ export function validatePath(opts: ValidationOptions): ValidationResult {
     const fp = createHash('sha256').update(leafDer).digest('hex');
     return { valid: false, chain: [fp], errors: [err(E.MALFORMED, `leaf: ${(e as Error).message}`)] };
   }
+  return validateParsed(leaf, opts);
+}
+
+function validateParsed(leaf: Certificate, opts: ValidationOptions): ValidationResult {
   const crls: Crl[] = [];
   const errors: ValidationError[] = [];
   for (const c of opts.crls ?? []) {
