@@ -17,5 +17,7 @@ await esbuild.build({
   sourcemap: true,
   logLevel: 'warning',
 });
-const r = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// The suite lives beside the project (../shared/conformance/), found from this script's location whatever the working directory.
+const LIMBO = process.env.LIMBO ?? join(root, '..', 'shared', 'conformance', 'x509-limbo.json.gz');
+const r = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: { ...process.env, LIMBO } });
 process.exit(r.status ?? 1);
