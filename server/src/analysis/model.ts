@@ -7,7 +7,7 @@
  * JSON.stringify skips.
  */
 import type { Range } from '../pem/scanner';
-import type { DecodedCertificate } from '../x509/certificate';
+import type { DecodedCertificate, Problem } from '../x509/certificate';
 
 /** Key for the raw DER attached to decoded objects; invisible to JSON. */
 export const RAW: unique symbol = Symbol('certops.raw');
@@ -53,13 +53,12 @@ export interface CertificateRaw {
   cert: DecodedCertificate;
 }
 
-/** A deviation the decoder tolerated: which field, what is wrong, and whether it makes the certificate malformed. */
-export interface CertificateProblem {
-  field: string;
-  message: string;
-  /** `error`: not well-formed (shown as pem-malformed; path validation refuses it); `warning`: non-conforming. */
-  severity: 'error' | 'warning';
-}
+/**
+ * A deviation the decoder tolerated: which field, what is wrong, and whether
+ * it makes the certificate malformed (`error`: shown as pem-malformed, path
+ * validation refuses it) or only non-conforming (`warning`).
+ */
+export type CertificateProblem = Problem;
 
 /** An extension certops does not interpret, shown as opaque bytes. */
 export interface OtherExtension {
