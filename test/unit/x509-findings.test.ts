@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { analyzeDocument } from '../../server/src/analysis';
 import { main } from '../../server/src/cli/main';
+import { codeLenses } from '../../server/src/services/codelens';
 import { computeDiagnostics } from '../../server/src/services/diagnostics';
 import { describeBlock } from '../../server/src/services/hover';
 import { DEFAULT_SETTINGS } from '../../server/src/services/settings';
@@ -126,7 +127,7 @@ describe('impossible times are never rolled over', () => {
   ] as const) {
     test(`${label}: no date, no days left, pem-malformed with the reason, lint exits 1`, async () => {
       const der = leaf({ notAfter: time });
-      const { c, diags, hover } = analyse(der);
+      const { a, c, diags, hover } = analyse(der);
       assert.ok(c);
       assert.equal(c.notAfter, undefined);
       assert.ok(c.notBefore instanceof Date);
@@ -136,6 +137,8 @@ describe('impossible times are never rolled over', () => {
       assert.ok(diags.some((d) => d.code === 'pem-malformed' && d.message.includes('validity.notAfter')));
       assert.ok(!diags.some((d) => d.code.startsWith('cert-expir')));
       assert.doesNotMatch(hover, /2028-01-01|2028-03-0|days? left|expires in/);
+      const lens = codeLenses(a, { now: new Date() })[0].command?.title ?? '';
+      assert.match(lens, /invalid expiry date · malformed$/);
       assert.match(hover, /\*\*invalid\*\*/);
       const file = write(`time-${label.replace(' ', '-')}.pem`, pem(der));
       assert.equal((await cli(['lint', '--ca', rootPem, file])).code, 1);
