@@ -106,6 +106,16 @@ describe('analysis of documents that barely change', () => {
     assert.ok(a.chain.links.every((l) => l.status === 'ok'));
   });
 
+  it('a crowd of mutually-naming CAs ahead in the file does not keep the other certificates from their issuers', async () => {
+    const crowd = await mutuallyNamingCAs(100);
+    const a = analyzeDocument([crowd, root.pem, leaves[0].pem, leaves[1].pem].join(''));
+    assert.equal(a.chain.mode, 'bundle');
+    // Fewest candidates first: the leaves, whose key identifier names one issuer, are decided before the crowd spends the budget.
+    assert.deepEqual(Object.fromEntries(a.chain.issuerOf), { 101: 100, 102: 100 });
+    assert.equal(a.chain.limited?.checked, MAX_FAILED_SIGNATURE_CHECKS + 2);
+    assert.ok(!a.chain.limited?.undecided.includes(101) && !a.chain.limited?.undecided.includes(102));
+  });
+
   it('among CAs sharing a name, the key identifier picks the issuer: one signature check per certificate', () => {
     const older = pki.issue('int-old', { subject: '/CN=Perf Intermediate', issuer: root, ext: CA_EXT });
     const newer = pki.issue('int-new', { subject: '/CN=Perf Intermediate', issuer: root, ext: CA_EXT });

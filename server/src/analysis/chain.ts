@@ -51,9 +51,12 @@ class LazyIssuers extends Map<number, number> {
     private readonly candidatesOf: Map<number, CandidateList[]>,
     private readonly cert: (i: number) => CertificateInfo,
     private readonly candidatePairs: number,
+    countOf: Map<number, number>,
   ) {
     super();
-    this.undecided = [...candidatesOf.keys()];
+    // Fewest candidates first (file order among equals): certificates whose key identifiers single out their issuer
+    // are decided before a crowd of same-name CAs can spend the budget.
+    this.undecided = [...candidatesOf.keys()].sort((a, b) => (countOf.get(a) as number) - (countOf.get(b) as number));
   }
 
   /**
@@ -254,6 +257,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
   let nameLinks = 0;
   let candidatePairs = 0;
   const candidatesOf = new Map<number, CandidateList[]>();
+  const countOf = new Map<number, number>();
   for (const i of certificates) {
     const c = cert(i);
     if (c.selfIssued) continue;
@@ -272,6 +276,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
       if (l.refs++ === 0) l.firstRef = i;
     }
     candidatesOf.set(i, lists);
+    countOf.set(i, count);
   }
   // A certificate is a possible issuer when a certificate other than itself lists it.
   const possibleIssuers = new Set<number>();
@@ -283,7 +288,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
       l.refs = 0;
     }
   }
-  const issuerOf = new LazyIssuers(candidatesOf, cert, candidatePairs);
+  const issuerOf = new LazyIssuers(candidatesOf, cert, candidatePairs, countOf);
   result.issuerOf = issuerOf;
   // A bundle's issuers are decided as they are read, so whether the budget ran out is known only as of now.
   Object.defineProperty(result, 'limited', { enumerable: true, configurable: true, get: () => (pendingOf.get(result)?.finish(), issuerOf.limit()) });
