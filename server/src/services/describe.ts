@@ -3,7 +3,11 @@ import { keyLabel } from '../analysis/spki';
 
 /** The display name of a certificate: its CN, else its whole subject. */
 export function certName(c: CertificateInfo | { commonName?: string; subject: string }): string {
-  return c.commonName ? `CN=${c.commonName}` : c.subject || '(empty subject)';
+  if (c.commonName) return `CN=${c.commonName}`;
+  if (c.subject) return c.subject;
+  // An empty string is also what the model holds for a subject that does not decode.
+  const broken = 'problems' in c && c.problems.some((p) => p.field === 'subject' && p.severity === 'error');
+  return broken ? '(invalid subject)' : '(empty subject)';
 }
 
 /** The role a certificate plays in its file: leaf, intermediate, root or CA. */
