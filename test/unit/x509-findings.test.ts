@@ -268,6 +268,14 @@ describe('serial numbers, SAN strings, attribute names, signature algorithms', (
     const d = diags.find((x) => x.code === 'cert-nonconforming');
     assert.match(d?.message ?? '', /TBS signature algorithm \(ecdsa-with-SHA384\) differs from the outer signatureAlgorithm \(ecdsa-with-SHA256\)/);
   });
+  test('a subject that is not a Name: the rest is shown, the certificate named (invalid subject)', () => {
+    const { c, hover } = analyse(leaf({ subject: tlv(0x31, seq()) }));
+    assert.ok(c);
+    assert.equal(c.subject, '');
+    assert.match(c.problems.map((p) => `${p.field}: ${p.message}`).join(), /subject: expected tag 0x30, found 0x31/);
+    assert.match(hover, /\(invalid subject\)/);
+    assert.ok(c.notAfter instanceof Date && c.sans.length === 1);
+  });
   test('decodeCertificate keeps going after a broken field', () => {
     const c = decodeCertificate(leaf({ notBefore: utcTime('991332000000Z') }));
     assert.equal(c.notBefore, undefined);

@@ -158,12 +158,15 @@ export class Reader {
     return this.done() ? undefined : this.parent.buf[this.pos];
   }
   next(expected?: number, name?: string): Tlv {
-    if (this.done()) throw new DerError(`${name ?? this.what}: missing element`);
+    // An empty `name` leaves the prefix to the caller (a recording read names the field itself).
+    const what = name === '' ? '' : `${name ?? this.what}: `;
+    if (this.done()) throw new DerError(`${what}missing element`);
     const t = readTlv(this.parent.buf, this.pos, this.parent.end, this.parent.strict, this.parent.sink);
-    if (expected !== undefined && t.tag !== expected) {
-      throw new DerError(`${name ?? this.what}: expected tag 0x${expected.toString(16)}, found 0x${t.tag.toString(16)}`);
-    }
+    // Past the element even when its tag is wrong, so a recording read can go on with the next field.
     this.pos = t.end;
+    if (expected !== undefined && t.tag !== expected) {
+      throw new DerError(`${what}expected tag 0x${expected.toString(16)}, found 0x${t.tag.toString(16)}`);
+    }
     return t;
   }
   /** Reads the next element only if it carries `tag`. */

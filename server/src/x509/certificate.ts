@@ -143,8 +143,8 @@ export function decodeCertificate(bytes: Uint8Array): DecodedCertificate {
       sink.field = before;
     }
   };
-  const signatureAlg = field('signatureAlgorithm', () => parseAlgorithm(cr.next(TAG.SEQUENCE)));
-  const signature = field('signatureValue', () => readBitString(cr.next(TAG.BIT_STRING))) ?? { bytes: Buffer.alloc(0), unused: 0 };
+  const signatureAlg = field('signatureAlgorithm', () => parseAlgorithm(cr.next(TAG.SEQUENCE, '')));
+  const signature = field('signatureValue', () => readBitString(cr.next(TAG.BIT_STRING, ''))) ?? { bytes: Buffer.alloc(0), unused: 0 };
   field('Certificate', () => cr.end());
 
   const r = new Reader(tbsT, 'tbsCertificate');
@@ -163,20 +163,20 @@ export function decodeCertificate(bytes: Uint8Array): DecodedCertificate {
   sink.field = 'serialNumber';
   const serial = readIntegerBytes(r.next(TAG.INTEGER, 'serialNumber'));
   if (serial[0] & 0x80) sink.add(`negative serial number ${bytesToBigInt(serial)} (RFC 5280 requires a positive integer)`, 'warning');
-  const tbsSignatureAlg = field('signature', () => parseAlgorithm(r.next(TAG.SEQUENCE)));
+  const tbsSignatureAlg = field('signature', () => parseAlgorithm(r.next(TAG.SEQUENCE, '')));
   if (tbsSignatureAlg && signatureAlg && !Buffer.from(tbsSignatureAlg.der).equals(Buffer.from(signatureAlg.der))) {
     sink.add(`the TBS signature algorithm (${algorithmName(tbsSignatureAlg)}) differs from the outer signatureAlgorithm (${algorithmName(signatureAlg)})`, 'warning', 'signature');
   }
-  const issuer = field('issuer', () => parseName(r.next(TAG.SEQUENCE)));
+  const issuer = field('issuer', () => parseName(r.next(TAG.SEQUENCE, '')));
   let notBefore: number | undefined;
   let notAfter: number | undefined;
   field('validity', () => {
-    const vr = new Reader(r.next(TAG.SEQUENCE), 'validity');
-    notBefore = field('validity.notBefore', () => readTime(vr.next()));
-    notAfter = field('validity.notAfter', () => readTime(vr.next()));
+    const vr = new Reader(r.next(TAG.SEQUENCE, ''), 'validity');
+    notBefore = field('validity.notBefore', () => readTime(vr.next(undefined, '')));
+    notAfter = field('validity.notAfter', () => readTime(vr.next(undefined, '')));
     vr.end();
   });
-  const subject = field('subject', () => parseName(r.next(TAG.SEQUENCE)));
+  const subject = field('subject', () => parseName(r.next(TAG.SEQUENCE, '')));
   sink.field = 'subjectPublicKeyInfo';
   const spkiT = r.next(TAG.SEQUENCE, 'subjectPublicKeyInfo');
   const spkiAlg = field('subjectPublicKeyInfo', () => {
