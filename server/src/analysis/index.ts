@@ -2,7 +2,7 @@
  * The entry point shared by the language server and the CLI: text in, a plain
  * analysed document out. See model.ts for the data model.
  */
-import { PemBlock, scanPem } from '../pem/scanner';
+import { PemBlock, scanPem, scanPemSteps } from '../pem/scanner';
 import { analyzeChain } from './chain';
 import { decodeBlock } from './decode';
 import type { AnalyzedBlock, DocumentAnalysis } from './model';
@@ -59,17 +59,11 @@ export function* analyzeDocumentSteps(text: string, opts: AnalyzeOptions = {}): 
     scanned = lastEnd < 0 ? '' : text.slice(0, eol < 0 ? text.length : eol + 1);
     truncated = { limitBytes: opts.maxBytes, totalBytes: text.length, analysedBytes: scanned.length };
   }
-  let found: PemBlock[] = scanPem(scanned);
-  // A region's blocks replace what the plain scan saw of the same text through its quotes or indentation.
-  if (opts.regions?.length) {
-    const spans = opts.regions.map(spanOf).sort((a, b) => a[0] - b[0]);
-    found = found.filter((b) => !inSpans(b.offsets.start, spans));
-  }
-  for (const region of opts.regions ?? []) for (const b of scanPem(region.text)) found.push(shift(b, region));
-  if (opts.regions?.length) found.sort((a, b) => a.offsets.start - b.offsets.start);
+  // Plain text is scanned as it is decoded, a block per step; regions need every block found first.
+  const found = opts.regions?.length ? withRegions(scanned, opts.regions) : scanPemSteps(scanned);
   const blocks: AnalyzedBlock[] = [];
-  for (let index = 0; index < found.length; index++) {
-    const b = found[index];
+  let index = 0;
+  for (const b of found) {
     const content = decodeBlock(b);
     // Property by property rather than an object literal after a spread, which V8
     // builds on a slow path (a third of a re-analysis); the key order is the same.
@@ -82,6 +76,7 @@ export function* analyzeDocumentSteps(text: string, opts: AnalyzeOptions = {}): 
     block.attachedStartLine = b.attachedStartLine;
     block.headers = b.headers;
     blocks.push(block);
+    index++;
     yield;
   }
   return { blocks, chain: analyzeChain(blocks), truncated };
@@ -93,6 +88,14 @@ export function finishSteps<T>(steps: Generator<void, T, void>): T {
     const r = steps.next();
     if (r.done) return r.value;
   }
+}
+
+/** The blocks of `text` and of its regions in document order; a region's blocks replace what the plain scan saw of the same text through its quotes or indentation. */
+function withRegions(text: string, regions: TextRegion[]): PemBlock[] {
+  const spans = regions.map(spanOf).sort((a, b) => a[0] - b[0]);
+  const found = scanPem(text).filter((b) => !inSpans(b.offsets.start, spans));
+  for (const region of regions) for (const b of scanPem(region.text)) found.push(shift(b, region));
+  return found.sort((a, b) => a.offsets.start - b.offsets.start);
 }
 
 function spanOf(r: TextRegion): [number, number] {

@@ -151,8 +151,12 @@ class Cursor {
 
 /** Scans `text` for PEM blocks; never throws. A leading BOM is ignored. */
 export function scanPem(text: string): PemBlock[] {
+  return [...scanPemSteps(text)];
+}
+
+/** `scanPem` a block at a time, for a caller that spreads a large text over several turns of its event loop. */
+export function* scanPemSteps(text: string): Generator<PemBlock, void, void> {
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
-  const blocks: PemBlock[] = [];
   const cur = new Cursor(text);
   let prevEndLine = -1;
   let nextEnd = -2;
@@ -239,7 +243,10 @@ export function scanPem(text: string): PemBlock[] {
         o = ls;
       }
     }
-    blocks.push({
+    prevEndLine = lastLine;
+    search = Math.max(lastLineOffset + endChar, at + 10);
+    if (cur.line < lastLine) cur.advanceTo(lastLineOffset);
+    yield {
       label,
       range: { start: { line: startLine, character: startChar }, end: { line: lastLine, character: endChar } },
       offsets: { start: startOffset + startChar, end: lastLineOffset + endChar },
@@ -248,12 +255,8 @@ export function scanPem(text: string): PemBlock[] {
       body,
       der,
       problems,
-    });
-    prevEndLine = lastLine;
-    search = Math.max(lastLineOffset + endChar, at + 10);
-    if (cur.line < lastLine) cur.advanceTo(lastLineOffset);
+    };
   }
-  return blocks;
 }
 
 // An edit leaves all blocks but one as they were; their bodies are taken
