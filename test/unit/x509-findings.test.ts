@@ -221,6 +221,13 @@ describe('unknown extensions are opaque', () => {
       assert.equal(validatePath({ leaf: der, roots: [root], intermediates: [] }).valid, true);
     }
   });
+  test('a criticality flag that is not a BOOLEAN is not guessed', () => {
+    const der = leaf({ extensions: [...leafExtensions(keys, rootKeys), tlv(0x30, oid(ATTESTATION), tlv(0x01), tlv(0x04, Buffer.from([1])))] }, keys);
+    const { c, hover } = analyse(der);
+    assert.equal(c?.otherExtensions?.[0].critical, undefined);
+    assert.match(hover, /criticality \*\*invalid\*\*/);
+    assert.ok(c?.problems.some((p) => p.severity === 'error' && /BOOLEAN with 0 content octets/.test(p.message)));
+  });
   test('a critical unknown extension is still a validation error', () => {
     const der = leaf({ extensions: [...leafExtensions(keys, rootKeys), extension(ATTESTATION, true, Buffer.from([0xff]))] }, keys);
     const r = validatePath({ leaf: der, roots: [root], intermediates: [] });

@@ -75,7 +75,7 @@ export function certificateInfo(c: DecodedCertificate, input: Uint8Array = c.der
   if (unknown.length) {
     info.otherExtensions = unknown.map((e) => ({
       oid: e.oid,
-      critical: e.critical,
+      ...(c.problems.some((p) => p.field === `${e.oid} critical` && p.severity === 'error') ? {} : { critical: e.critical }),
       length: e.value.length,
       preview: Buffer.from(e.value.subarray(0, PREVIEW_OCTETS)).toString('hex') + (e.value.length > PREVIEW_OCTETS ? '…' : ''),
     }));

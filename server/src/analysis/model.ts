@@ -63,7 +63,8 @@ export type CertificateProblem = Problem;
 /** An extension certops does not interpret, shown as opaque bytes. */
 export interface OtherExtension {
   oid: string;
-  critical: boolean;
+  /** Absent when the encoded flag is not a valid BOOLEAN (see `problems`). */
+  critical?: boolean;
   /** Length of the value in octets. */
   length: number;
   /** The first octets of the value in hex, with `…` when there are more. */

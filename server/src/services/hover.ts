@@ -119,7 +119,7 @@ function certificateRows(c: CertificateInfo, now: Date, rows: [string, string][]
   if (c.authorityInfoAccess.caIssuers.length) rows.push(['CA issuers', c.authorityInfoAccess.caIssuers.map(esc).join('<br>')]);
   extRow('CRL distribution', 'cRLDistributionPoints', c.crlDistributionPoints.length ? c.crlDistributionPoints.map(esc).join('<br>') : undefined);
   if (c.otherExtensions?.length) {
-    rows.push(['Other extensions', c.otherExtensions.map((e) => `${e.oid}${e.critical ? ' (critical)' : ''}, ${e.length} bytes${e.length ? ` ${code(e.preview)}` : ''}`).join('<br>')]);
+    rows.push(['Other extensions', c.otherExtensions.map((e) => `${e.oid}${e.critical === undefined ? ' (criticality **invalid**)' : e.critical ? ' (critical)' : ''}, ${e.length} bytes${e.length ? ` ${code(e.preview)}` : ''}`).join('<br>')]);
   }
 }
 
