@@ -241,9 +241,11 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
   // Subjects by name, and within a name by subject key identifier: the certificates `namesLink` accepts.
   const byName = new Map<string, { all: CandidateList; noKeyId: CandidateList; byKeyId: Map<string, CandidateList> }>();
   const list = (): CandidateList => ({ members: [], refs: 0, firstRef: -1 });
+  const subjectKeys = new Map<number, string>();
   for (const i of certificates) {
     const c = cert(i);
     const k = subjectKey(c);
+    subjectKeys.set(i, k);
     let entry = byName.get(k);
     if (!entry) byName.set(k, (entry = { all: list(), noKeyId: list(), byKeyId: new Map() }));
     entry.all.members.push(i);
@@ -261,7 +263,8 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
   for (const i of certificates) {
     const c = cert(i);
     if (c.selfIssued) continue;
-    const entry = byName.get(issuerKey(c));
+    const ik = issuerKey(c);
+    const entry = byName.get(ik);
     if (!entry) continue;
     if (entry.all.members.length > 1 || entry.all.members[0] !== i) nameLinks++;
     // Matching key identifiers first: where names are shared, they tell the issuer apart.
@@ -269,7 +272,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
     const lists = aki === undefined ? [entry.all] : [entry.byKeyId.get(aki), entry.noKeyId].filter((l): l is CandidateList => l !== undefined && l.members.length > 0);
     let count = lists.reduce((n, l) => n + l.members.length, 0);
     // Not itself, when its own name and key identifier are among those it asks for.
-    if (subjectKey(c) === issuerKey(c) && (aki === undefined || c.subjectKeyId === undefined || c.subjectKeyId === aki)) count--;
+    if (subjectKeys.get(i) === ik && (aki === undefined || c.subjectKeyId === undefined || c.subjectKeyId === aki)) count--;
     if (count === 0) continue;
     candidatePairs += count;
     for (const l of lists) {
