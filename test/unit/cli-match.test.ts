@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
-import { leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { analyzeText, siblingDocuments } from '../../server/src/services/analyze';
+import { computeDiagnostics } from '../../server/src/services/diagnostics';
+import { DEFAULT_SETTINGS } from '../../server/src/services/settings';
+import { Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 import { ensureDebianPackages } from '../tools/debian.mjs';
 
 const pki = new Pki();
@@ -74,6 +77,7 @@ describe('match', () => {
     const doc = JSON.parse(r.out);
     assert.equal(doc.match, true);
     assert.equal(doc.key.spkiSha256, doc.certificate.spkiSha256);
+    assert.deepEqual([doc.certificate.index, doc.certificates, doc.belongsTo.index], [0, 1, 0]);
     assert.equal(doc.key.type, 'EC P-256');
     assert.equal(doc.certificate.publicKey, 'EC P-256');
     for (const line of keyMaterial(at('ec-sec1.key'))) assert.ok(!r.out.includes(line));
@@ -151,28 +155,70 @@ describe('match: real-world keys and containers', () => {
     assert.equal((await run(['match', at('dsa.crt'), leaf.keyPath])).code, 1);
   });
 
-  test('PKCS#7 in DER, BER and PEM: the certificate of the key is found and named', async () => {
+  test('PKCS#7 in DER, BER and PEM: the leaf is the certificate the key must belong to', async () => {
     for (const cert of [at('m-chain.p7b'), ber, at('m-chain-p7.pem')]) {
       const r = await run(['match', cert, leaf.keyPath]);
       assert.equal(r.code, 0, `${cert}: ${r.out}${r.err}`);
       assert.equal(r.out.split('\n')[0], `match: ${leaf.keyPath} is the private key of certificate 1 of 3 in ${cert} (CN=api.example.com)`);
       const mid = await run(['match', cert, intermediate.keyPath]);
-      assert.equal(mid.code, 0);
-      assert.match(mid.out, /is the private key of certificate 2 of 3 in .* \(CN=m Intermediate CA\)/);
+      assert.equal(mid.code, 1, mid.out);
+      assert.equal(
+        mid.out.split('\n')[0],
+        `MISMATCH: ${intermediate.keyPath} belongs to certificate 2 of 3 in ${cert} (CN=m Intermediate CA), not to the leaf, certificate 1 (CN=api.example.com), which a server pairs it with`,
+      );
     }
     const json = JSON.parse((await run(['match', '--json', ber, root.keyPath])).out);
-    assert.equal(json.match, true);
+    assert.equal(json.match, false);
     assert.equal(json.certificates, 3);
-    assert.equal(json.certificate.index, 2);
-    assert.equal(json.certificate.subject, 'CN=m Root CA');
+    assert.equal(json.certificate.index, 0);
+    assert.equal(json.certificate.subject, 'CN=api.example.com');
+    assert.equal(json.belongsTo.index, 2);
+    assert.equal(json.belongsTo.subject, 'CN=m Root CA');
   });
 
-  test('a PEM bundle: every certificate is compared, the matching one named with its line', async () => {
+  test('a PKCS#7 is unordered: its leaf is the certificate that issues none of the others, wherever it is', async () => {
+    const reversed = pki.write('m-reversed.pem', root.pem + intermediate.pem + leaf.pem);
+    openssl('crl2pkcs7', '-nocrl', '-certfile', reversed, '-outform', 'DER', '-out', at('m-reversed.p7b'));
+    const r = await run(['match', at('m-reversed.p7b'), leaf.keyPath]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.equal(r.out.split('\n')[0], `match: ${leaf.keyPath} is the private key of certificate 3 of 3 in ${at('m-reversed.p7b')} (CN=api.example.com)`);
+    const json = JSON.parse((await run(['match', '--json', at('m-reversed.p7b'), root.keyPath])).out);
+    assert.deepEqual([json.match, json.certificate.index, json.certificate.location, json.belongsTo.index], [false, 2, at('m-reversed.p7b'), 0]);
+    // The same order in a PEM file is read as a server reads it: the first certificate is the one the key pairs with.
+    const pem = await run(['match', '--json', reversed, leaf.keyPath]);
+    assert.equal(pem.code, 1);
+    assert.deepEqual([JSON.parse(pem.out).certificate.index, JSON.parse(pem.out).belongsTo.index], [0, 2]);
+  });
+
+  test('a PKCS#7 with two leaves is ambiguous: exit 1, and said so', async () => {
+    const two = pki.write('two-leaves.pem', rsa.pem + ec.pem);
+    openssl('crl2pkcs7', '-nocrl', '-certfile', two, '-outform', 'DER', '-out', at('two-leaves.p7b'));
+    const r = await run(['match', at('two-leaves.p7b'), ec.keyPath]);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.equal(
+      r.out,
+      `AMBIGUOUS: ${at('two-leaves.p7b')} is a PKCS#7 without one leaf (certificates 1, 2 issue none of the others), so the certificate a server pairs ${ec.keyPath} with cannot be told; the key belongs to certificate 2 (CN=ec.example.test)\n`,
+    );
+    const json = JSON.parse((await run(['match', '--json', at('two-leaves.p7b'), ec.keyPath])).out);
+    assert.deepEqual([json.match, json.certificate, json.leaves, json.belongsTo.index], [false, null, [0, 1], 1]);
+  });
+
+  test('a PEM bundle: the key must be the first certificate\'s; another one\'s is named with its line (exit 1)', async () => {
+    assert.equal((await run(['match', chain, leaf.keyPath])).code, 0);
+    const text = await run(['match', chain, intermediate.keyPath]);
+    assert.equal(text.code, 1);
+    const lines = text.out.trimEnd().split('\n');
+    assert.equal(lines[0], `MISMATCH: ${intermediate.keyPath} belongs to certificate 2 of 3 in ${chain} (CN=m Intermediate CA), not to the first certificate (CN=api.example.com), which a server pairs it with`);
+    assert.match(lines[1], /^ {2}certificate spki sha256 [0-9a-f]{64} \(EC P-256\)$/);
+    assert.match(lines[2], /^ {2}key {9}spki sha256 [0-9a-f]{64} \(EC P-256\)$/);
     const r = await run(['match', '--json', chain, intermediate.keyPath]);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 1);
     const doc = JSON.parse(r.out);
-    assert.equal(doc.certificate.index, 1);
-    assert.equal(doc.certificate.location, `${chain}:${leaf.pem.split('\n').length}`);
+    assert.equal(doc.match, false);
+    assert.deepEqual([doc.certificate.index, doc.certificate.location, doc.certificate.subject], [0, `${chain}:1`, 'CN=api.example.com']);
+    assert.deepEqual([doc.belongsTo.index, doc.belongsTo.location], [1, `${chain}:${leaf.pem.split('\n').length}`]);
+    assert.equal(doc.belongsTo.spkiSha256, doc.key.spkiSha256);
+    assert.notEqual(doc.certificate.spkiSha256, doc.key.spkiSha256);
   });
 
   test('a key of none of them: exit 1, every certificate listed with its key fingerprint', async () => {
@@ -183,6 +229,8 @@ describe('match: real-world keys and containers', () => {
     assert.match(lines[1], /^ {2}certificate 1 spki sha256 [0-9a-f]{64} \(EC P-256\) CN=api\.example\.com$/);
     assert.match(lines[3], /^ {2}certificate 3 spki sha256 [0-9a-f]{64} \(EC P-256\) CN=m Root CA$/);
     assert.match(lines[4], /^ {2}key {11}spki sha256 [0-9a-f]{64} \(RSA 2048\)$/);
+    const doc = JSON.parse((await run(['match', '--json', ber, rsa.keyPath])).out);
+    assert.deepEqual([doc.match, doc.certificate.index, doc.belongsTo], [false, 0, null]);
   });
 
   test('OpenSSH private keys match without their passphrase: the public half is in clear', async () => {
@@ -209,6 +257,61 @@ describe('match: real-world keys and containers', () => {
       for (const line of [...keyMaterial(at('dsa-trad.key')), ...keyMaterial(leaf.keyPath)]) assert.ok(!(r.out + r.err).includes(line));
       assert.ok(!(r.out + r.err).includes('pw-secret'));
     }
+  });
+});
+
+describe('match and the editor\'s key-mismatch agree', () => {
+  const { root, intermediate, leaf } = pki.chain('agree');
+  const other = pki.issue('agree-other', { subject: '/CN=other.example.test', ext: leafExt('DNS:other.example.test') });
+  const reversed = pki.write('agree-reversed.pem', root.pem + intermediate.pem + leaf.pem);
+  const p7pem = openssl('crl2pkcs7', '-nocrl', '-certfile', reversed);
+
+  /** The editor's key-mismatch diagnostics on the key file and on the certificate file, paired as siblings the way the language server pairs them. */
+  function editorMismatch(certPath: string, keyPath: string): { onKey: string[]; onCert: string[] } {
+    const diagnose = (path: string) => {
+      const analysis = analyzeText(readFileSync(path, 'utf8'), 'pem', DEFAULT_SETTINGS);
+      return computeDiagnostics(analysis, DEFAULT_SETTINGS, { siblings: siblingDocuments(path) })
+        .filter((d) => d.code === 'key-mismatch')
+        .map((d) => (typeof d.message === 'string' ? d.message : d.message.value));
+    };
+    return { onKey: diagnose(keyPath), onCert: diagnose(certPath) };
+  }
+
+  const files: [string, string][] = [
+    ['fullchain, leaf first', leaf.pem + intermediate.pem + root.pem],
+    ['fullchain, root first', root.pem + intermediate.pem + leaf.pem],
+    ['PKCS#7 in PEM, leaf last', p7pem],
+  ];
+  const keys: [string, Issued, boolean][] = [
+    ['the leaf\'s key', leaf, true],
+    ['the intermediate\'s key', intermediate, false],
+    ['a key of no certificate in the file', other, false],
+  ];
+  files.forEach(([layout, certText], f) => {
+    keys.forEach(([whose, owner], k) => {
+      test(`${layout}, ${whose}`, async () => {
+        const certPath = pki.write(`agree${f}-${k}/fullchain.pem`, certText);
+        const keyPath = pki.write(`agree${f}-${k}/privkey.pem`, owner.keyPem);
+        const cli = await run(['match', '--json', certPath, keyPath]);
+        const editor = editorMismatch(certPath, keyPath);
+        const verdict = JSON.parse(cli.out);
+        // A server pairs the key with the leaf of a leaf-first file or PKCS#7, with the root of a root-first file.
+        const paired = f === 1 ? root : leaf;
+        assert.equal(verdict.match, owner === paired, cli.out);
+        assert.equal(cli.code, verdict.match ? 0 : 1);
+        assert.equal(editor.onKey.length, verdict.match ? 0 : 1, editor.onKey.join('\n'));
+        assert.equal(editor.onCert.length, verdict.match ? 0 : 1, editor.onCert.join('\n'));
+        assert.equal(verdict.certificate.subject, paired.subject.slice(1));
+        if (!verdict.match) {
+          assert.ok(editor.onKey[0].includes(`, ${verdict.certificate.subject})`), editor.onKey[0]);
+          // Where the key belongs to another certificate of the file, both faces name it.
+          if (verdict.belongsTo) {
+            assert.ok(editor.onKey[0].includes(`It belongs to block`) && editor.onKey[0].includes(`(${verdict.belongsTo.subject})`), editor.onKey[0]);
+            assert.ok(editor.onCert[0].includes(`(${verdict.belongsTo.subject})`), editor.onCert[0]);
+          } else assert.ok(!editor.onKey[0].includes('It belongs to'), editor.onKey[0]);
+        }
+      });
+    });
   });
 });
 

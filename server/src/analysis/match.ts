@@ -1,4 +1,6 @@
+import { namesLink } from './issuance';
 import type { AnalyzedBlock, CertificateInfo, DocumentAnalysis } from './model';
+import { RAW } from './model';
 
 /** A sibling file analysed for pairing. */
 export interface SiblingDocument {
@@ -17,53 +19,66 @@ export interface KeyPairing {
   sibling?: SiblingDocument;
   certBlock: number;
   certSubject: string;
-}
-
-/** The leaf of a document: the first of the leaf-first order, else the first certificate. */
-export function leafBlock(a: DocumentAnalysis): AnalyzedBlock | undefined {
-  const i = a.chain.order?.[0] ?? a.chain.certificates[0];
-  return i === undefined ? undefined : a.blocks[i];
+  /** On a mismatch: another certificate of the paired file whose public key the key holds. */
+  owner?: { certBlock: number; certSubject: string };
 }
 
 /**
- * Pairs each private key of `a` with a certificate: the certificate in the
- * same file whose public key it holds, else the file's leaf, else the leaf of
- * the first sibling that holds certificates.
+ * Pairs each private key of `a` with a certificate: the certificate block in
+ * the same file whose public key it holds, else the file's first certificate
+ * block, else the certificate of the first sibling holding any that a server
+ * would pair it with (`pairKeyWithCertificates`, as `certops match` decides).
  */
 export function pairKeys(a: DocumentAnalysis, siblings: SiblingDocument[]): KeyPairing[] {
   const out: KeyPairing[] = [];
+  // A key beside a PKCS#7 in one file is no server's pair (servers read PKCS#7 from files of their own): certificate blocks only.
+  const own = documentCertificates(a).filter((c) => c.inner === undefined);
+  const other = siblings.find((s) => documentCertificates(s.analysis).length > 0);
   for (const b of a.blocks) {
     const key = b.privateKey;
     if (!key) continue;
     const spki = key.spkiSha256;
-    const same = spki ? a.blocks.find((c) => c.certificate?.spkiSha256 === spki) : undefined;
-    let target: AnalyzedBlock | undefined = same ?? leafBlock(a);
-    let sibling: SiblingDocument | undefined;
-    if (!target) {
-      for (const s of siblings) {
-        // A sibling is paired by its leaf: a key that fits fullchain.pem's intermediate is still the wrong key.
-        const found = leafBlock(s.analysis);
-        if (found) {
-          target = found;
-          sibling = s;
-          break;
-        }
-      }
+    // In one file (a combined PEM, a kubeconfig holding several users) each key pairs with the certificate it fits.
+    const same = spki ? own.find((c) => c.certificate.spkiSha256 === spki) : undefined;
+    let pairing: Omit<KeyPairing, 'keyBlock'> | undefined;
+    if (same) pairing = { status: 'match', certBlock: same.block.index, certSubject: same.certificate.subject };
+    else if (own.length > 0) pairing = pairingWith(own, spki);
+    else if (other) {
+      const p = pairingWith(documentCertificates(other.analysis), spki);
+      pairing = p && { ...p, sibling: other };
     }
-    if (!target?.certificate) continue;
-    const status = !spki ? 'unknown' : spki === target.certificate.spkiSha256 ? 'match' : 'mismatch';
-    out.push({ keyBlock: b.index, status, sibling, certBlock: target.index, certSubject: target.certificate.subject });
+    if (pairing) out.push({ keyBlock: b.index, ...pairing });
   }
   return out;
 }
 
-/** For a certificate file: the first unencrypted private key in its sibling key files, and whether it fits the leaf. */
-export function pairLeafWithSiblingKey(a: DocumentAnalysis, siblings: SiblingDocument[]): { leaf: number; sibling: SiblingDocument; keyBlock: number; match: boolean } | undefined {
-  const leaf = leafBlock(a);
-  if (!leaf?.certificate || a.blocks.some((b) => b.privateKey)) return undefined;
+/** The pairing of a key with the certificates of a file, as `pairKeyWithCertificates` decides it; undefined when the file's leaf is ambiguous. */
+function pairingWith(certificates: DocumentCertificate[], spki: string | undefined): Omit<KeyPairing, 'keyBlock'> | undefined {
+  const verdict = pairKeyWithCertificates(certificates, spki);
+  if (verdict.served.index === undefined) return undefined;
+  const served = certificates[verdict.served.index];
+  const owner = verdict.owner >= 0 && !verdict.match ? certificates[verdict.owner] : undefined;
+  return {
+    status: !spki ? 'unknown' : verdict.match ? 'match' : 'mismatch',
+    certBlock: served.block.index,
+    certSubject: served.certificate.subject,
+    owner: owner && { certBlock: owner.block.index, certSubject: owner.certificate.subject },
+  };
+}
+
+/** For a certificate file: the first unencrypted private key in its sibling key files, and whether it fits the certificate a server pairs it with. */
+export function pairLeafWithSiblingKey(
+  a: DocumentAnalysis,
+  siblings: SiblingDocument[],
+): { leaf: number; sibling: SiblingDocument; keyBlock: number; match: boolean; owner?: { certBlock: number; certSubject: string } } | undefined {
+  if (a.blocks.some((b) => b.privateKey)) return undefined;
+  const certificates = documentCertificates(a);
+  if (certificates.length === 0) return undefined;
   for (const s of siblings) {
     const key = s.analysis.blocks.find((b) => b.privateKey?.spkiSha256);
-    if (key) return { leaf: leaf.index, sibling: s, keyBlock: key.index, match: key.privateKey?.spkiSha256 === leaf.certificate.spkiSha256 };
+    if (!key) continue;
+    const p = pairingWith(certificates, key.privateKey?.spkiSha256);
+    return p && { leaf: p.certBlock, sibling: s, keyBlock: key.index, match: p.status === 'match', owner: p.owner };
   }
   return undefined;
 }
@@ -87,9 +102,79 @@ export function documentCertificates(a: DocumentAnalysis): DocumentCertificate[]
 }
 
 /**
- * The position in `certificates` of the first one whose public key has the
- * SPKI hash `spkiSha256` (a private key's public half), or -1.
+ * The certificate of a file that a server presents as its own and pairs the
+ * private key with: `index` is its position among the file's certificates,
+ * `from` says why. When it cannot be told, `index` is undefined and `leaves`
+ * lists the candidates (see `servedCertificate`).
  */
-export function certificateForKey(certificates: readonly { certificate: CertificateInfo }[], spkiSha256: string): number {
-  return certificates.findIndex((c) => c.certificate.spkiSha256 === spkiSha256);
+export type ServedCertificate = { index: number; from: 'first' | 'leaf'; leaves?: undefined } | { index?: undefined; from: 'leaf'; leaves: number[] };
+
+/** Name links looked at, at most, to find a PKCS#7's leaf; past it the leaf is not told (50 000 certificates of one name would ask billions). */
+export const LEAF_SEARCH_LIMIT = 1_000_000;
+
+/**
+ * Which of `certificates` (a file's, from `documentCertificates`) a server uses
+ * as its own: the first, as nginx, Apache and HAProxy read a PEM or DER file;
+ * when the first comes from a PKCS#7, whose certificates are an unordered set,
+ * the leaf among that PKCS#7's: the one that issues none of the others (by
+ * name and key identifiers, as chain building links them). Copies of one
+ * certificate count once. Several such leaves, or none (certificates issuing
+ * each other), leave it ambiguous: `leaves` then holds the positions of the
+ * candidates. Undefined when there is no certificate.
+ */
+export function servedCertificate(certificates: readonly DocumentCertificate[]): ServedCertificate | undefined {
+  const first = certificates[0];
+  if (!first) return undefined;
+  if (first.inner === undefined) return { index: 0, from: 'first' };
+  const seen = new Set<string>();
+  const set: number[] = [];
+  certificates.forEach((c, i) => {
+    if (c.block !== first.block || seen.has(c.certificate.sha256)) return;
+    seen.add(c.certificate.sha256);
+    set.push(i);
+  });
+  // Only certificates whose subject is some other's issuer name can issue it: index those by name first.
+  const bySubject = new Map<string, number[]>();
+  for (const i of set) {
+    const name = certificates[i].certificate[RAW].cert.subject?.key;
+    if (name !== undefined) bySubject.set(name, [...(bySubject.get(name) ?? []), i]);
+  }
+  const issuers = new Set<number>();
+  let budget = LEAF_SEARCH_LIMIT;
+  for (const j of set) {
+    const issuerName = certificates[j].certificate[RAW].cert.issuer?.key;
+    for (const i of (issuerName !== undefined && bySubject.get(issuerName)) || []) {
+      if (i === j || issuers.has(i)) continue;
+      if (--budget < 0) return { from: 'leaf', leaves: [] };
+      if (namesLink(certificates[i].certificate, certificates[j].certificate)) issuers.add(i);
+    }
+  }
+  const leaves = set.filter((i) => !issuers.has(i));
+  return leaves.length === 1 ? { index: leaves[0], from: 'leaf' } : { from: 'leaf', leaves };
+}
+
+/** How a private key pairs with the certificates of a file. */
+export interface KeyVerdict {
+  /** The certificate a server pairs the key with. */
+  served: ServedCertificate;
+  /** The position of the certificate whose public key the key holds (the served one when it does), or -1. */
+  owner: number;
+  /** The key is the served certificate's: a server accepts the pair. */
+  match: boolean;
+}
+
+/**
+ * The one decision "does this key pair with this file", for the editor's
+ * `key-mismatch` and `certops match` alike: the key (its SPKI hash,
+ * undefined when it cannot be derived) is compared with the certificate a
+ * server pairs it with (`servedCertificate`), not with any certificate of the
+ * file: a key that fits fullchain.pem's intermediate is still the wrong key.
+ * `certificates` must not be empty.
+ */
+export function pairKeyWithCertificates(certificates: readonly DocumentCertificate[], spkiSha256: string | undefined): KeyVerdict {
+  const served = servedCertificate(certificates) ?? { from: 'leaf', leaves: [] };
+  const fits = (i: number) => spkiSha256 !== undefined && certificates[i].certificate.spkiSha256 === spkiSha256;
+  const match = served.index !== undefined && fits(served.index);
+  const owner = match ? (served.index as number) : certificates.findIndex((_, i) => fits(i));
+  return { served, owner, match };
 }

@@ -2,6 +2,7 @@
 import { analyzeDocument, AnalyzedBlock, CertificateInfo, decodeFileBytes, DocumentAnalysis, RAW } from '../analysis';
 import { parseCertificate } from '../analysis/certificate';
 import { labelOfDer } from '../analysis/decode';
+import { documentCertificates, DocumentCertificate, servedCertificate } from '../analysis/match';
 import { analyzeText } from '../services/analyze';
 import { CertopsSettings, DEFAULT_SETTINGS } from '../services/settings';
 import { MAX_INPUT_BYTES, readInput, UsageError } from './io';
@@ -19,10 +20,8 @@ export interface LoadedFile {
   analysis: DocumentAnalysis;
 }
 
-/** A certificate found in a file, with where it was. */
-export interface FoundCertificate {
-  block: AnalyzedBlock;
-  cert: CertificateInfo;
+/** A certificate found in a file (a certificate block or one inside a PKCS#7 block), with where it was. */
+export interface FoundCertificate extends DocumentCertificate {
   der: Buffer;
   /** "FILE:LINE" (1-based) for PEM, "FILE" for DER. */
   location: string;
@@ -75,17 +74,43 @@ export function where(file: LoadedFile, block: AnalyzedBlock): string {
   return file.der ? file.path : `${file.path}:${block.range.start.line + 1}`;
 }
 
-/** The certificates of a file in file order; malformed certificate blocks and files without any are usage errors. */
-export function loadCertificates(path: string, bytes?: Buffer): FoundCertificate[] {
+/**
+ * The certificates of a file in file order, those inside PKCS#7 blocks (PEM
+ * `PKCS7`/`CMS`, DER or BER `.p7b`) in their own order, as the engine's
+ * `documentCertificates` lists them; malformed certificate or PKCS#7 blocks
+ * and files without any certificate are usage errors.
+ */
+export function loadCertificateFile(path: string, bytes?: Buffer): { file: LoadedFile; certificates: FoundCertificate[] } {
   const file = loadFile(path, bytes);
-  const found: FoundCertificate[] = [];
-  for (const block of file.analysis.blocks) {
-    if (block.kind !== 'certificate') continue;
-    if (!block.certificate) throw new UsageError(`${where(file, block)}: ${block.problems[0] ?? 'not a valid certificate'}`);
-    found.push({ block, cert: block.certificate, der: block.certificate[RAW].der, location: where(file, block) });
+  for (const b of file.analysis.blocks) {
+    if ((b.kind === 'certificate' && !b.certificate) || (b.kind === 'pkcs7' && !b.pkcs7)) {
+      throw new UsageError(`${where(file, b)}: ${b.problems[0] ?? `not a valid ${b.label}`}`);
+    }
   }
-  if (found.length === 0) throw new UsageError(`${path}: no certificate in the file`);
-  return found;
+  const certificates = documentCertificates(file.analysis).map((c) => ({ ...c, der: c.certificate[RAW].der, location: where(file, c.block) }));
+  if (certificates.length === 0) throw new UsageError(`${path}: no certificate in the file`);
+  return { file, certificates };
+}
+
+/** The certificates of a file in file order (see `loadCertificateFile`). */
+export function loadCertificates(path: string, bytes?: Buffer): FoundCertificate[] {
+  return loadCertificateFile(path, bytes).certificates;
+}
+
+/**
+ * The certificates of a file with the one a server presents as its own first
+ * (the engine's `servedCertificate`: the first of a PEM or DER file, the leaf
+ * of an unordered PKCS#7), then the others in file order. A PKCS#7 without
+ * one leaf is a usage error.
+ */
+export function loadLeafFirst(path: string, bytes?: Buffer): FoundCertificate[] {
+  const certificates = loadCertificates(path, bytes);
+  const served = servedCertificate(certificates);
+  if (served?.index === undefined) {
+    const leaves = served?.leaves.length ? `certificates ${served.leaves.map((i) => i + 1).join(', ')} issue none of the others` : 'each certificate issues another';
+    throw new UsageError(`${path}: PKCS#7 without one leaf (${leaves}); put the leaf first in a PEM file`);
+  }
+  return [certificates[served.index], ...certificates.filter((_, i) => i !== served.index)];
 }
 
 /** Decodes one DER certificate (from a TLS handshake, say) into the engine's model. */

@@ -28,7 +28,7 @@ export const expiryCommand: Command = {
     // One unreadable argument (a directory among /etc/ssl/certs/*) must not leave the others unchecked.
     const { loaded: files, bad: failed } = loadEach('expiry', positionals, io, (path) => ({ path, certs: loadCertificates(path) }));
     const rows = files.flatMap(({ path, certs }) =>
-      certs.map(({ block, cert, location }) => {
+      certs.map(({ block, certificate: cert, location }) => {
         const base = { file: path, location, range: block.range, subject: cert.subject, sha256: cert.sha256 };
         // A validity the decoder could not read is a failure, never a guessed date.
         if (!cert.notAfter) return { ...base, notAfter: null, daysLeft: null, status: 'invalid' as const };

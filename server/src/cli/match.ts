@@ -2,18 +2,23 @@
 import { createPrivateKey, KeyObject } from 'node:crypto';
 import type { AnalyzedBlock, PrivateKeyInfo } from '../analysis';
 import { parsePrivateKey } from '../analysis/keys';
-import { certificateForKey, documentCertificates, DocumentCertificate } from '../analysis/match';
+import { pairKeyWithCertificates } from '../analysis/match';
 import { keyLabel } from '../analysis/spki';
-import { LoadedFile, loadFile, toPem, where } from './blocks';
+import { LoadedFile, loadCertificateFile, loadFile, toPem, where } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, printJson, readInput, untrusted, UsageError } from './io';
 import type { Command } from './main';
 
 const HELP = `Usage: certops match CERT KEY [--passphrase-env VAR] [--json]
 
-Exit 0 when the private key in KEY belongs to a certificate in CERT, 1 when
-it belongs to none. CERT may hold a chain, a bundle or a PKCS#7 (.p7b, DER or
-BER): every certificate in it is compared, and the output says which one the
-key belongs to. KEY may be PKCS#8 (plain or encrypted), PKCS#1 (RSA), SEC1
+Exit 0 when the private key in KEY belongs to the certificate of CERT that a
+server pairs it with, 1 when it does not. That is the first certificate of a
+PEM or DER file (nginx, Apache and HAProxy use the first as the leaf), or the
+leaf of a PKCS#7 (.p7b, PEM, DER or BER), whose order means nothing: the
+certificate that issues none of the others. A key that belongs to another
+certificate of CERT (an intermediate of fullchain.pem) is a mismatch, and the
+output names that certificate; a PKCS#7 without one leaf is reported as
+ambiguous (exit 1). The editor's key-mismatch diagnostic decides the same
+way. KEY may be PKCS#8 (plain or encrypted), PKCS#1 (RSA), SEC1
 (EC), OpenSSL's traditional DSA format or an OpenSSH private key, in PEM or
 DER; RSA, EC, DSA, Ed25519 and Ed448 keys are supported. An encrypted key
 needs its passphrase in an environment variable named by --passphrase-env
@@ -86,19 +91,6 @@ function keyFacts(path: string, passphrase: string | undefined, passphraseHint: 
   }
 }
 
-/** Every certificate of CERT, PKCS#7 contents included; a malformed certificate or PKCS#7 block is a usage error. */
-function loadAllCertificates(path: string): { file: LoadedFile; certificates: DocumentCertificate[] } {
-  const file = loadFile(path);
-  for (const b of file.analysis.blocks) {
-    if ((b.kind === 'certificate' && !b.certificate) || (b.kind === 'pkcs7' && !b.pkcs7)) {
-      throw new UsageError(`${where(file, b)}: ${b.problems[0] ?? `not a valid ${b.label}`}`);
-    }
-  }
-  const certificates = documentCertificates(file.analysis);
-  if (certificates.length === 0) throw new UsageError(`${path}: no certificate in the file`);
-  return { file, certificates };
-}
-
 /** Resolves --passphrase-env to the variable's value; a named but unset variable is a usage error. */
 export function passphraseFrom(io: CliIo, variable: string | undefined): string | undefined {
   if (variable === undefined) return undefined;
@@ -117,51 +109,66 @@ export const matchCommand: Command = {
     const { values, positionals } = parseCommand('match', args, { 'passphrase-env': { type: 'string' } });
     if (positionals.length !== 2) throw new UsageError('expected CERT KEY (see certops match --help)');
     const [certPath, keyPath] = positionals;
-    const { file, certificates } = loadAllCertificates(certPath);
+    const { file, certificates } = loadCertificateFile(certPath);
     const key = keyFacts(keyPath, passphraseFrom(io, values['passphrase-env']), 'pass --passphrase-env VAR with the passphrase in $VAR');
-    const found = certificateForKey(certificates, key.spkiSha256);
-    const matches = found >= 0;
+    // The editor's key-mismatch asks the same function, so both faces agree on every file.
+    const { served, owner, match } = pairKeyWithCertificates(certificates, key.spkiSha256);
     const count = certificates.length;
-    // The matching certificate, else the first (the leaf of a chain) as the one the key was meant for.
-    const shown = certificates[matches ? found : 0];
-    const describe = (c: DocumentCertificate) => ({
-      index: certificates.indexOf(c),
-      location: where(file, c.block),
-      subject: c.certificate.subject,
-      sha256: c.certificate.sha256,
-      spkiSha256: c.certificate.spkiSha256,
-      publicKey: keyLabel(c.certificate.publicKey),
-    });
+    const describe = (i: number) => {
+      const c = certificates[i];
+      return {
+        index: i,
+        location: where(file, c.block),
+        subject: c.certificate.subject,
+        sha256: c.certificate.sha256,
+        spkiSha256: c.certificate.spkiSha256,
+        publicKey: keyLabel(c.certificate.publicKey),
+      };
+    };
     if (values.json) {
       printJson(io, {
-        match: matches,
-        certificate: { file: certPath, ...describe(shown) },
+        match,
+        certificate: served.index === undefined ? null : { file: certPath, ...describe(served.index) },
         certificates: count,
+        belongsTo: owner < 0 ? null : { file: certPath, ...describe(owner) },
+        ...(served.leaves ? { leaves: served.leaves } : {}),
         key: { file: keyPath, type: key.label, spkiSha256: key.spkiSha256 },
       });
-      return matches ? EXIT.ok : EXIT.failed;
+      return match ? EXIT.ok : EXIT.failed;
     }
     const paint = painter(io.color);
     // Subjects and file names come from outside: the CLI's one escaping before a terminal sees them.
     const [certName, keyName] = [untrusted(certPath), untrusted(keyPath)];
     const which = (i: number) => (count === 1 ? certName : `certificate ${i + 1} of ${count} in ${certName}`);
-    const subject = (c: DocumentCertificate) => untrusted(c.certificate.subject);
-    if (matches) {
-      io.out(`${paint('green', 'match')}: ${keyName} is the private key of ${which(found)} (${subject(shown)})\n  spki sha256 ${key.spkiSha256}\n`);
+    const subject = (i: number) => untrusted(certificates[i].certificate.subject);
+    const spkiLine = (label: string, spki: string, type: string) => `  ${label.padEnd(11)} spki sha256 ${spki} (${type})`;
+    const keyLine = spkiLine('key', key.spkiSha256, key.label);
+    const belongs = owner < 0 ? `the key belongs to none of the ${count} certificates` : `the key belongs to certificate ${owner + 1} (${subject(owner)})`;
+    let lines: string[];
+    if (served.index === undefined) {
+      const leaves = served.leaves.length > 0 ? `certificates ${served.leaves.map((i) => i + 1).join(', ')} issue none of the others` : 'no certificate stands out as issuing none of the others';
+      lines = [`${paint('red', 'AMBIGUOUS')}: ${certName} is a PKCS#7 without one leaf (${leaves}), so the certificate a server pairs ${keyName} with cannot be told; ${belongs}`];
+    } else if (match) {
+      lines = [`${paint('green', 'match')}: ${keyName} is the private key of ${which(served.index)} (${subject(served.index)})`, `  spki sha256 ${key.spkiSha256}`];
+    } else if (owner >= 0) {
+      const paired = served.from === 'first' ? 'the first certificate' : `the leaf, certificate ${served.index + 1}`;
+      const c = certificates[served.index].certificate;
+      lines = [
+        `${paint('red', 'MISMATCH')}: ${keyName} belongs to ${which(owner)} (${subject(owner)}), not to ${paired} (${subject(served.index)}), which a server pairs it with`,
+        spkiLine('certificate', c.spkiSha256, keyLabel(c.publicKey)),
+        keyLine,
+      ];
     } else if (count === 1) {
-      io.out(
-        `${paint('red', 'MISMATCH')}: ${keyName} is not the private key of ${certName} (${subject(shown)})\n` +
-          `  certificate spki sha256 ${shown.certificate.spkiSha256} (${keyLabel(shown.certificate.publicKey)})\n  key         spki sha256 ${key.spkiSha256} (${key.label})\n`,
-      );
+      const c = certificates[0].certificate;
+      lines = [`${paint('red', 'MISMATCH')}: ${keyName} is not the private key of ${certName} (${subject(0)})`, spkiLine('certificate', c.spkiSha256, keyLabel(c.publicKey)), keyLine];
     } else {
       const width = `certificate ${Math.min(count, LISTED)}`.length;
-      const lines = certificates.slice(0, LISTED).map((c, i) => `  ${`certificate ${i + 1}`.padEnd(width)} spki sha256 ${c.certificate.spkiSha256} (${keyLabel(c.certificate.publicKey)}) ${subject(c)}`);
+      lines = [`${paint('red', 'MISMATCH')}: ${keyName} is not the private key of any of the ${count} certificates in ${certName}`];
+      certificates.slice(0, LISTED).forEach((c, i) => lines.push(`  ${`certificate ${i + 1}`.padEnd(width)} spki sha256 ${c.certificate.spkiSha256} (${keyLabel(c.certificate.publicKey)}) ${subject(i)}`));
       if (count > LISTED) lines.push(`  … and ${count - LISTED} more`);
-      io.out(
-        `${paint('red', 'MISMATCH')}: ${keyName} is not the private key of any of the ${count} certificates in ${certName}\n` +
-          `${lines.join('\n')}\n  ${'key'.padEnd(width)} spki sha256 ${key.spkiSha256} (${key.label})\n`,
-      );
+      lines.push(`  ${'key'.padEnd(width)} spki sha256 ${key.spkiSha256} (${key.label})`);
     }
-    return matches ? EXIT.ok : EXIT.failed;
+    io.out(`${lines.join('\n')}\n`);
+    return match ? EXIT.ok : EXIT.failed;
   },
 };

@@ -2,8 +2,8 @@
 import { keyLabel } from '../analysis/spki';
 import { parseTarget, ProbeError, probeTls, ProbeResult } from '../probe';
 import { relativeDays } from '../services/context';
-import { decodeCertificate, loadCertificates } from './blocks';
-import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, readInput, untrusted as u, UsageError } from './io';
+import { decodeCertificate, loadLeafFirst, toPem } from './blocks';
+import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, untrusted as u, UsageError } from './io';
 import type { Command } from './main';
 import { loadPrivateKey, passphraseFrom } from './match';
 import { loadRoots } from './trust';
@@ -96,16 +96,18 @@ export const probeCommand: Command = {
 
 function expectedSha256(hex: string | undefined, certFile: string | undefined): { sha256: string; source: string } | undefined {
   if (hex !== undefined && certFile !== undefined) throw new UsageError('use one of --expect-sha256 and --expect-cert');
-  if (certFile !== undefined) return { sha256: loadCertificates(certFile)[0].cert.sha256, source: certFile };
+  if (certFile !== undefined) return { sha256: loadLeafFirst(certFile)[0].certificate.sha256, source: certFile };
   if (hex === undefined) return undefined;
   const normal = hex.replace(/[:\s]/g, '').toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(normal)) throw new UsageError(`--expect-sha256: "${hex}" is not 64 hexadecimal digits`);
   return { sha256: normal, source: '--expect-sha256' };
 }
 
-function loadClient(certFile: string, keyFile: string, io: CliIo, passphraseEnv: string | undefined): { clientCert: Buffer; clientKey: string } {
-  const clientCert = readInput(certFile);
-  loadCertificates(certFile, clientCert);
+function loadClient(certFile: string, keyFile: string, io: CliIo, passphraseEnv: string | undefined): { clientCert: string; clientKey: string } {
+  // Re-encoded as PEM, leaf first: TLS reads only PEM, so a DER or PKCS#7 file works as well.
+  const clientCert = loadLeafFirst(certFile)
+    .map((c) => toPem(c.der))
+    .join('');
   const key = loadPrivateKey(keyFile, passphraseFrom(io, passphraseEnv), 'pass --passphrase-env VAR with the passphrase in $VAR');
   // Decrypted once here, so the TLS layer never needs the passphrase; the key stays in memory only.
   return { clientCert, clientKey: key.export({ type: 'pkcs8', format: 'pem' }).toString() };

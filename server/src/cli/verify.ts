@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { CertificateInfo } from '../analysis';
 import { PeerName, validatePath, ValidationResult } from '../validation';
-import { decodeCertificate, loadCertificates } from './blocks';
+import { decodeCertificate, loadLeafFirst } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, parseCount, parseTime, printJson, readInput, untrusted, UsageError } from './io';
 import type { Command } from './main';
 import { KEY_USAGE_NAMES, PURPOSES, runBatch } from './verify-batch';
@@ -63,7 +63,7 @@ export const verifyCommand: Command = {
     const badKu = keyUsage.find((k) => !KEY_USAGE_NAMES.includes(k));
     if (badKu !== undefined) throw new UsageError(`--key-usage: unknown name "${untrusted(badKu)}" (expected ${KEY_USAGE_NAMES.join(', ')})`);
     const peerName = peerNameFrom(values.host, values.ip, values.email);
-    const [leaf, ...bundled] = loadCertificates(positionals[0]);
+    const [leaf, ...bundled] = loadLeafFirst(positionals[0]);
     const intermediates = [...bundled.map((c) => c.der), ...loadAllCertificates(values.intermediates ?? [])];
     const roots = loadRoots(values.roots ?? [], io);
     const crls = (values.crl ?? []).map((f) => readInput(f));

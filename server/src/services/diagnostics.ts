@@ -89,11 +89,13 @@ export function computeDiagnostics(analysis: DocumentAnalysis, settings: Certops
   for (const p of pairKeys(analysis, context.siblings ?? [])) {
     if (p.status !== 'mismatch') continue;
     const where = p.sibling ? `${blockRef(p.certBlock)} of ${p.sibling.name}` : blockRef(p.certBlock);
-    add(analysis.blocks[p.keyBlock], ERROR, 'key-mismatch', `This private key does not match the certificate it is paired with (${where}, ${p.certSubject}).`);
+    const owner = p.owner ? ` It belongs to ${blockRef(p.owner.certBlock)}${p.sibling ? ' of that file' : ''} (${p.owner.certSubject}), which a server does not pair it with.` : '';
+    add(analysis.blocks[p.keyBlock], ERROR, 'key-mismatch', `This private key does not match the certificate it is paired with (${where}, ${p.certSubject}).${owner}`);
   }
   const leafPair = pairLeafWithSiblingKey(analysis, context.siblings ?? []);
   if (leafPair && !leafPair.match) {
-    add(analysis.blocks[leafPair.leaf], ERROR, 'key-mismatch', `The private key in ${leafPair.sibling.name} does not match this certificate.`);
+    const owner = leafPair.owner ? ` It belongs to ${blockRef(leafPair.owner.certBlock)} (${leafPair.owner.certSubject}), but a server pairs the key with this certificate.` : '';
+    add(analysis.blocks[leafPair.leaf], ERROR, 'key-mismatch', `The private key in ${leafPair.sibling.name} does not match this certificate.${owner}`);
   }
 
   if (context.fileMode !== undefined && (context.fileMode & 0o044) !== 0) {
