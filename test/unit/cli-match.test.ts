@@ -9,6 +9,7 @@ import { main } from '../../server/src/cli/main';
 import { analyzeText, siblingDocuments } from '../../server/src/services/analyze';
 import { computeDiagnostics } from '../../server/src/services/diagnostics';
 import { DEFAULT_SETTINGS } from '../../server/src/services/settings';
+import { indefinite } from '../fixtures/ber';
 import { Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 import { ensureDebianPackages } from '../tools/debian.mjs';
 
@@ -314,24 +315,3 @@ describe('match and the editor\'s key-mismatch agree', () => {
     });
   });
 });
-
-/** A DER encoding with every constructed element less than `depth` levels deep re-encoded with an indefinite length. */
-function indefinite(encoding: Buffer, depth: number): Buffer {
-  const first = encoding[1];
-  const body = first & 0x80 ? 2 + (first & 0x7f) : 2;
-  if (depth === 0 || (encoding[0] & 0x20) === 0) return encoding;
-  const kids: Buffer[] = [];
-  for (let pos = body; pos < encoding.length; ) {
-    let len = encoding[pos + 1];
-    let start = pos + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + encoding[start + i];
-      start += n;
-    }
-    kids.push(indefinite(encoding.subarray(pos, start + len), depth - 1));
-    pos = start + len;
-  }
-  return Buffer.concat([Buffer.from([encoding[0], 0x80]), ...kids, Buffer.from([0, 0])]);
-}

@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
+import { indefinite } from '../fixtures/ber';
 import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
@@ -106,6 +108,44 @@ describe('verify LEAF', () => {
     assertUsage(await run(['verify', chainFile, '--ip', 'localhost']), /--ip: "localhost" is not an IPv4 or IPv6 address/);
     assertUsage(await run(['verify', chainFile, '--roots', join(pki.dir, 'gone.pem')]), /gone\.pem: no such file/);
     assertUsage(await run(['verify', leaf.keyPath, '--roots', root.certPath]), /leaf\.key: no certificate in the file/);
+  });
+});
+
+describe('verify a PKCS#7', () => {
+  // openssl keeps the order of -certfile: the leaf last, as a Windows export may have it.
+  const reversed = file('reversed.pem', root.pem + inter.pem + leaf.pem);
+  const p7b = join(pki.dir, 'chain.p7b');
+  pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', reversed, '-outform', 'DER', '-out', p7b]);
+  const ber = pki.write('chain-ber.p7b', indefinite(readFileSync(p7b), 4));
+  const p7pem = file('chain-p7.pem', pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', reversed]));
+
+  test('DER, BER and PEM: the leaf is the certificate that issues none of the others, the rest are intermediates', async () => {
+    for (const leafFile of [p7b, ber, p7pem]) {
+      const r = await run(['verify', '--json', leafFile, '--roots', root.certPath, '--host', 'api.example.test', '--purpose', 'server']);
+      assert.equal(r.code, 0, `${leafFile}: ${r.out}${r.err}`);
+      assert.deepEqual(JSON.parse(r.out), { valid: true, chain: [sha(leaf), sha(inter), sha(root)], errors: [] });
+    }
+    const text = await run(['verify', p7b, '--roots', root.certPath]);
+    assert.match(text.out, /chain\.p7b: OK\n.*\n {2}chain {2}0 CN=api\.example\.test /);
+  });
+
+  test('--roots and --intermediates read PKCS#7 files too', async () => {
+    const roots = join(pki.dir, 'roots.p7b');
+    pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', root.certPath, '-certfile', other.certPath, '-outform', 'DER', '-out', roots]);
+    const inters = join(pki.dir, 'inters.p7b');
+    pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', inter.certPath, '-outform', 'DER', '-out', inters]);
+    const r = await run(['verify', '--json', leaf.certPath, '--intermediates', inters, '--roots', roots]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.deepEqual(JSON.parse(r.out).chain, [sha(leaf), sha(inter), sha(root)]);
+  });
+
+  test('a PKCS#7 with two leaves, or a broken one, is a usage error naming the problem', async () => {
+    const two = file('two-leaves.pem', leaf.pem + revoked.pem + inter.pem);
+    const twoP7b = join(pki.dir, 'two-leaves.p7b');
+    pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', two, '-outform', 'DER', '-out', twoP7b]);
+    assertUsage(await run(['verify', twoP7b, '--roots', root.certPath]), /two-leaves\.p7b: PKCS#7 without one leaf \(certificates 1, 2 issue none of the others\); put the leaf first in a PEM file\n$/);
+    const broken = file('broken-p7.pem', `-----BEGIN PKCS7-----\n${Buffer.from([0x30, 0x03, 0x06, 0x01, 0x00]).toString('base64')}\n-----END PKCS7-----\n`);
+    assertUsage(await run(['verify', broken, '--roots', root.certPath]), /broken-p7\.pem:1: /);
   });
 });
 

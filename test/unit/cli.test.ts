@@ -2,9 +2,11 @@
 // plus a few runs of the real dist/cli.js. Commands covered here: dispatch, inspect, lint, expiry, match.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { main } from '../../server/src/cli/main';
+import { indefinite } from '../fixtures/ber';
 import { leafExt, Pki, ROOT_EXT, CA_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
@@ -195,6 +197,27 @@ describe('expiry', () => {
 
   test('a file without certificates is a usage error', async () => {
     assertUsage(await run(['expiry', leaf.keyPath]), /leaf\.key: no certificate in the file/);
+  });
+
+  test('PKCS#7 files (DER, BER, PEM): every certificate inside is checked', async () => {
+    const p7b = join(pki.dir, 'chain.p7b');
+    openssl('crl2pkcs7', '-nocrl', '-certfile', chainPem, '-outform', 'DER', '-out', p7b);
+    const ber = file('chain-ber.p7b', indefinite(readFileSync(p7b), 4));
+    const p7pem = file('chain-p7.pem', openssl('crl2pkcs7', '-nocrl', '-certfile', chainPem));
+    const r = await run(['expiry', '--json', p7b, ber, p7pem, '--within', '30']);
+    assert.equal(r.code, 1, r.err);
+    const doc = JSON.parse(r.out);
+    const rows = doc.certificates.map((c: { location: string; subject: string; status: string; sha256: string }) => [c.location, c.subject, c.status, c.sha256]);
+    const expected = (location: string) => [
+      [location, 'CN=localhost', 'expiring', fingerprint(leaf.certPath)],
+      [location, 'CN=CLI Test Intermediate', 'ok', fingerprint(inter.certPath)],
+    ];
+    assert.deepEqual(rows, [...expected(p7b), ...expected(ber), ...expected(`${p7pem}:1`)]);
+    assert.deepEqual(doc.unreadable, []);
+    const text = await run(['expiry', p7b]);
+    assert.equal(text.code, 0);
+    assert.match(text.out, /chain\.p7b {2}ok .* {2}CN=localhost\n/);
+    assert.match(text.out, /2 certificates, none expires within 7 days/);
   });
 });
 

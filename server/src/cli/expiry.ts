@@ -9,7 +9,7 @@ export const DEFAULT_WITHIN_DAYS = 7;
 
 const HELP = `Usage: certops expiry FILE... [--within DAYS] [--json]
 
-Checks every certificate of every file (PEM bundles and DER). Exit 1 when any
+Checks every certificate of every file (PEM bundles, DER and PKCS#7). Exit 1 when any
 certificate has expired or expires within DAYS days (default ${DEFAULT_WITHIN_DAYS}, the
 editor's critical threshold); exit 0 when all are good for longer. A file
 that cannot be read or holds no certificate is reported on stderr, the others

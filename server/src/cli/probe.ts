@@ -23,6 +23,7 @@ Options:
   --passphrase-env VAR  the client key's passphrase is in $VAR
   --expect-sha256 HEX   the SHA-256 the served leaf must have (colons allowed)
   --expect-cert FILE    the served leaf must be the first certificate of FILE
+                        (of a PKCS#7: its leaf)
   --alpn LIST           comma-separated ALPN protocols to offer (default h2,http/1.1; "" for none)
   --at TIME             validate as of TIME (ISO 8601 or @unix-seconds)
   --timeout S           give up after S seconds (default 10)

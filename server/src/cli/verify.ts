@@ -13,7 +13,9 @@ const HELP = `Usage: certops verify LEAF [options]
 
 Validates a certificate path (RFC 5280 and the Web PKI profile) from the leaf
 to a trust anchor. Unlike "openssl verify", when LEAF holds several
-certificates the first is the leaf and the rest are used as intermediates.
+certificates the first is the leaf and the rest are used as intermediates; in
+a PKCS#7 (.p7b, unordered) the leaf is the certificate that issues none of the
+others. --roots and --intermediates files may be PKCS#7 too.
 
 Options:
   --roots FILE          trust anchors (repeatable); default the trust store:
