@@ -25,8 +25,8 @@ let silentPort: number;
 let closedPort: number;
 
 /** A one-connection mutual-TLS server: `authorized` says whether it accepted the client certificate. */
-async function mtlsServer(): Promise<{ port: number; authorized: Promise<boolean> }> {
-  const s = tls.createServer({ cert: leaf.pem + inter.pem, key: read(leaf.keyPath), requestCert: true, rejectUnauthorized: false, ca: [root.pem, inter.pem] });
+async function mtlsServer(ca = [root.pem, inter.pem]): Promise<{ port: number; authorized: Promise<boolean> }> {
+  const s = tls.createServer({ cert: leaf.pem + inter.pem, key: read(leaf.keyPath), requestCert: true, rejectUnauthorized: false, ca });
   const authorized = new Promise<boolean>((r) =>
     s.once('secureConnection', (c: tls.TLSSocket) => {
       r(c.authorized);
@@ -183,6 +183,20 @@ describe('certops probe', () => {
     const r = await run(['probe', `127.0.0.1:${mtls.port}`, '--cert', client.certPath, '--key', client.keyPath]);
     assert.equal(r.code, 0, r.err);
     assert.equal(await mtls.authorized, true);
+  });
+
+  test('a PKCS#7 for --cert and --expect-cert: its leaf first, wherever it is in the file', async () => {
+    // The server knows only the root: it accepts the client only when the intermediate is sent after the leaf.
+    const clientP7b = pki.write('client-chain.pem', inter.pem + client.pem);
+    pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', clientP7b, '-outform', 'DER', '-out', `${pki.dir}/client.p7b`]);
+    const mtls = await mtlsServer([root.pem]);
+    const r = await run(['probe', `127.0.0.1:${mtls.port}`, '--cert', `${pki.dir}/client.p7b`, '--key', client.keyPath]);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(await mtls.authorized, true);
+    const served = pki.write('served-chain.pem', root.pem + inter.pem + leaf.pem);
+    pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', served, '-outform', 'DER', '-out', `${pki.dir}/served.p7b`]);
+    const expect = await run(['probe', `127.0.0.1:${port}`, '--expect-cert', `${pki.dir}/served.p7b`]);
+    assert.equal(expect.code, 0, expect.out + expect.err);
   });
 
   test('unreachable, silent, and bad arguments exit 2 with one line', async () => {
