@@ -9,7 +9,7 @@ import { LspClient, codes, msg } from './client';
 import { mutuallyNamingCAs } from '../fixtures/hostile';
 import { Pki, ROOT_EXT } from '../fixtures/pki';
 
-const SIZE = 300;
+const SIZE = 400;
 let lsp: LspClient;
 let pki: Pki;
 
@@ -31,7 +31,8 @@ it(`a hover on another document is answered while ${SIZE} mutually-naming CAs ar
 
   const events: string[] = [];
   let hover: Promise<Hover | null> | undefined;
-  // The server asks for the new document's settings just before analysing it: the hover is sent right behind the answer.
+  // The server asks for the new document's settings just before analysing it: the hover is sent right behind the
+  // answer (the next turn, once the answer is queued for writing), while the server works on the hostile document.
   lsp.connection.onRequest('workspace/configuration', (params: { items: { scopeUri?: string }[] }) => {
     if (!hover && params.items.some((i) => i.scopeUri === hostile)) {
       setImmediate(() => {
