@@ -29,6 +29,7 @@ import { codeActions } from './services/codeactions';
 import { editableDiagnostics, embeddedRegions, EMBEDDED_LANGUAGES } from './embedded';
 import { documentLinks } from './services/links';
 import type { ServiceContext } from './services/context';
+import { isRemoteUri, ReadSiblingParams, ReadSiblingRequest, ReadSiblingResult } from './protocol';
 import { VERSION } from './version';
 
 // Sibling files are read only for pairing; a multi-megabyte neighbour is not a key.
@@ -46,6 +47,8 @@ let pushedSettings: unknown;
 const settingsCache = new Map<string, Promise<CertopsSettings>>();
 const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; analysis: DocumentAnalysis }>();
 const diskSiblings = new Map<string, { stamp: string; analysis: DocumentAnalysis }>();
+// Siblings of remote documents, read through the client once per opening (each read is an SSH round trip).
+const remoteSiblings = new Map<string, Promise<DocumentAnalysis | undefined>>();
 // Documents waiting for analysis, and those whose validation is in flight.
 const pending = new Set<string>();
 const running = new Set<string>();
@@ -114,33 +117,78 @@ function filePath(uri: string): string | undefined {
   }
 }
 
-/** Open documents win over the disk; disk reads are cached by size and mtime. */
-function siblingsOf(uri: string, settings: CertopsSettings): SiblingDocument[] {
+/** Where a document lives, for pairing by sibling name: this machine's disk, or an inventory host. */
+interface Location {
+  dir: string;
+  base: string;
+  /** Set for local files only. */
+  path?: string;
+  siblingUri(name: string): string;
+}
+
+function locate(uri: string): Location | undefined {
   const path = filePath(uri);
-  const names = path ? siblingNames(basename(path)) : undefined;
-  if (!path || !names) return [];
+  if (path) return { dir: dirname(path), base: basename(path), path, siblingUri: (n) => pathToFileURL(join(dirname(path), n)).toString() };
+  if (!isRemoteUri(uri) || /[?#]/.test(uri)) return undefined;
+  const slash = uri.lastIndexOf('/');
+  let base: string;
+  try {
+    base = decodeURIComponent(uri.slice(slash + 1));
+  } catch {
+    return undefined;
+  }
+  const dir = uri.slice(0, slash + 1);
+  return { dir, base, siblingUri: (n) => dir + encodeURIComponent(n) };
+}
+
+function diskSibling(p: string): DocumentAnalysis | undefined {
+  try {
+    const st = statSync(p);
+    if (!st.isFile() || st.size > SIBLING_MAX_BYTES) return undefined;
+    const stamp = `${st.size}:${st.mtimeMs}`;
+    let entry = diskSiblings.get(p);
+    if (!entry || entry.stamp !== stamp) {
+      entry = { stamp, analysis: analyzeDocument(decodeFileBytes(readFileSync(p))) };
+      diskSiblings.set(p, entry);
+    }
+    return entry.analysis;
+  } catch {
+    // Missing or unreadable siblings are simply not paired.
+    return undefined;
+  }
+}
+
+function remoteSibling(uri: string): Promise<DocumentAnalysis | undefined> {
+  let entry = remoteSiblings.get(uri);
+  if (!entry) {
+    const params: ReadSiblingParams = { uri, maxBytes: SIBLING_MAX_BYTES };
+    entry = connection.sendRequest<ReadSiblingResult>(ReadSiblingRequest.method, params).then(
+      (r) => (r && typeof r.data === 'string' ? analyzeDocument(decodeFileBytes(Buffer.from(r.data, 'base64').subarray(0, SIBLING_MAX_BYTES))) : undefined),
+      () => undefined,
+    );
+    remoteSiblings.set(uri, entry);
+  }
+  return entry;
+}
+
+/** Forgets the remote siblings read for documents of `uri`'s directory, so the next opening reads them afresh. */
+function forgetRemoteSiblings(uri: string): void {
+  const loc = isRemoteUri(uri) ? locate(uri) : undefined;
+  if (!loc) return;
+  for (const k of remoteSiblings.keys()) if (k.startsWith(loc.dir) && !k.slice(loc.dir.length).includes('/')) remoteSiblings.delete(k);
+}
+
+/** Open documents win over the disk; disk reads are cached by size and mtime; remote ones are asked of the client. */
+async function siblingsOf(uri: string, settings: CertopsSettings): Promise<SiblingDocument[]> {
+  const loc = locate(uri);
+  const names = loc ? siblingNames(loc.base) : undefined;
+  if (!loc || !names) return [];
   const out: SiblingDocument[] = [];
   for (const name of names.candidates) {
-    const p = join(dirname(path), name);
-    const sibUri = pathToFileURL(p).toString();
+    const sibUri = loc.siblingUri(name);
     const open = documents.get(sibUri);
-    if (open) {
-      out.push({ name, uri: sibUri, analysis: analysisOf(open, settings) });
-      continue;
-    }
-    try {
-      const st = statSync(p);
-      if (!st.isFile() || st.size > SIBLING_MAX_BYTES) continue;
-      const stamp = `${st.size}:${st.mtimeMs}`;
-      let entry = diskSiblings.get(p);
-      if (!entry || entry.stamp !== stamp) {
-        entry = { stamp, analysis: analyzeDocument(decodeFileBytes(readFileSync(p))) };
-        diskSiblings.set(p, entry);
-      }
-      out.push({ name, uri: sibUri, analysis: entry.analysis });
-    } catch {
-      // Missing or unreadable siblings are simply not paired.
-    }
+    const analysis = open ? analysisOf(open, settings) : loc.path ? diskSibling(join(loc.dir, name)) : await remoteSibling(sibUri);
+    if (analysis) out.push({ name, uri: sibUri, analysis });
   }
   return out;
 }
@@ -157,7 +205,7 @@ async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis
   }
   return {
     uri: doc.uri,
-    siblings: siblingsOf(doc.uri, settings),
+    siblings: await siblingsOf(doc.uri, settings),
     trust: loadTrustStore([SYSTEM_BUNDLE, ...settings.trust.extraCAFiles]),
     fileMode,
   };
@@ -210,23 +258,27 @@ function settle(seenSeq: number): void {
 
 /** Re-checks open documents that pair with `uri` (its siblings by name). */
 function revalidateDependents(uri: string): void {
-  const path = filePath(uri);
-  if (!path) return;
+  const loc = locate(uri);
+  if (!loc) return;
   for (const other of documents.all()) {
     if (other.uri === uri) continue;
-    const p = filePath(other.uri);
-    if (p && dirname(p) === dirname(path) && siblingNames(basename(p))?.candidates.includes(basename(path))) schedule(other);
+    const o = locate(other.uri);
+    if (o && o.dir === loc.dir && siblingNames(o.base)?.candidates.includes(loc.base)) schedule(other);
   }
 }
 
 function refreshAll(): void {
   settingsCache.clear();
+  remoteSiblings.clear();
   for (const doc of documents.all()) schedule(doc);
   if (canRefreshCodeLens) void connection.sendRequest(CodeLensRefreshRequest.type);
 }
 
 // TextDocuments also fires onDidChangeContent on open, which schedules the analysis.
-documents.onDidOpen(({ document }) => revalidateDependents(document.uri));
+documents.onDidOpen(({ document }) => {
+  forgetRemoteSiblings(document.uri);
+  revalidateDependents(document.uri);
+});
 documents.onDidChangeContent(({ document }) => {
   schedule(document);
   revalidateDependents(document.uri);
@@ -261,12 +313,12 @@ async function withAnalysis<T>(uri: string, f: (doc: TextDocument, a: DocumentAn
 }
 
 connection.onHover(({ textDocument, position }) =>
-  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: siblingsOf(doc.uri, s), uri: doc.uri }), null),
+  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: await siblingsOf(doc.uri, s), uri: doc.uri }), null),
 );
 connection.onDocumentSymbol(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => documentSymbols(a), []));
 connection.onFoldingRanges(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => foldingRanges(a), []));
 connection.onCodeLens(({ textDocument }) =>
-  withAnalysis(textDocument.uri, (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: siblingsOf(doc.uri, s) }) : []), []),
+  withAnalysis(textDocument.uri, async (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: await siblingsOf(doc.uri, s) }) : []), []),
 );
 connection.onCodeAction(({ textDocument, context }) =>
   withAnalysis(textDocument.uri, (doc, a) => {
