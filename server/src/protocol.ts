@@ -4,7 +4,8 @@
  * Plain names and types only: each side sends them with its own connection.
  */
 
-/** The URI scheme of files read from inventory hosts over SSH: `certops-remote://HOST/abs/path` (read-only). */
+/** The URI scheme of files read from inventory hosts over SSH: `certops-remote:/HOST/abs/path`
+ * (read-only; the host is the first path segment, since a URI authority is lower-cased). */
 export const REMOTE_SCHEME = 'certops-remote';
 
 /** True for a document that lives on an inventory host rather than on this machine's disk. */

@@ -25,21 +25,21 @@ after(() => stop?.());
 
 describe('pairing of remote documents through certops/readSibling', () => {
   it('a remote key is checked against the certificate beside it on the host, which is not open', async () => {
-    const certUri = 'certops-remote://web1/etc/nginx/tls/server.crt';
-    const keyUri = 'certops-remote://web1/etc/nginx/tls/server.key';
+    const certUri = 'certops-remote:/web1/etc/nginx/tls/server.crt';
+    const keyUri = 'certops-remote:/web1/etc/nginx/tls/server.key';
     remote.set(certUri, leaf.pem + intermediate.pem);
     const diags = await lsp.open(keyUri, intermediate.keyPem);
     assert.deepEqual(codes(diags), ['key-mismatch']);
     assert.ok(msg(diags[0]).includes('server.crt'), msg(diags[0]));
     assert.ok(asked.some((a) => a.uri === certUri && a.maxBytes > 0), JSON.stringify(asked));
     // Only names in the same directory of the same host are asked for.
-    assert.ok(asked.every((a) => a.uri.startsWith('certops-remote://web1/etc/nginx/tls/')), JSON.stringify(asked));
+    assert.ok(asked.every((a) => a.uri.startsWith('certops-remote:/web1/etc/nginx/tls/')), JSON.stringify(asked));
     await lsp.close(keyUri);
   });
 
   it('a matching remote key gets no diagnostic, and its hover names the certificate file on the host', async () => {
-    const certUri = 'certops-remote://web2/srv/my%20certs/site.pem';
-    const keyUri = 'certops-remote://web2/srv/my%20certs/site-key.pem';
+    const certUri = 'certops-remote:/web2/srv/my%20certs/site.pem';
+    const keyUri = 'certops-remote:/web2/srv/my%20certs/site-key.pem';
     remote.set(certUri, leaf.pem + intermediate.pem);
     const diags = await lsp.open(keyUri, leaf.keyPem);
     assert.deepEqual(codes(diags), []);
@@ -49,10 +49,10 @@ describe('pairing of remote documents through certops/readSibling', () => {
   });
 
   it('a sibling the client cannot read is simply not paired', async () => {
-    const keyUri = 'certops-remote://web3/etc/tls/lonely.key';
+    const keyUri = 'certops-remote:/web3/etc/tls/lonely.key';
     const diags = await lsp.open(keyUri, intermediate.keyPem);
     assert.deepEqual(codes(diags), []);
-    assert.ok(asked.some((a) => a.uri === 'certops-remote://web3/etc/tls/lonely.crt'));
+    assert.ok(asked.some((a) => a.uri === 'certops-remote:/web3/etc/tls/lonely.crt'));
     await lsp.close(keyUri);
   });
 });
