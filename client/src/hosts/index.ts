@@ -1,0 +1,78 @@
+// Wires the remote-hosts features together: session, tree, remote files, prompts, monitor, commands.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ReadSiblingParams, ReadSiblingRequest, REMOTE_SCHEME } from '../../../server/src/protocol';
+import { registerHostCommands } from './commands';
+import { HOSTS_SECTIONS } from './config';
+import { ExpiryMonitor } from './monitor';
+import { VsCodePrompts } from './prompts';
+import { RemoteFileSystem } from './remoteFs';
+import { HostsSession } from './session';
+import { HostsTreeProvider } from './tree';
+
+/** What the hosts features expose to tests through the extension's API. */
+export interface HostsApi {
+  readonly session: HostsSession;
+  readonly tree: HostsTreeProvider;
+}
+
+/** Registers the hosts view, the `certops-remote:` file system, the monitor and the commands. */
+export function registerHosts(context: vscode.ExtensionContext, client: LanguageClient | undefined, log: vscode.LogOutputChannel): HostsApi {
+  const prompts: VsCodePrompts = new VsCodePrompts(context.secrets, context.globalState, () => session.settings.rememberPassphrases);
+  const session: HostsSession = new HostsSession(prompts, log);
+  const fs = new RemoteFileSystem(session, (message) => log.warn(`remote file: ${message}`));
+  const tree = new HostsTreeProvider(session);
+  const view = vscode.window.createTreeView('certops.hosts', { treeDataProvider: tree, showCollapseAll: true });
+  const monitor = new ExpiryMonitor(session, context.workspaceState, log);
+  const showProblem = () => {
+    view.message = session.problem ? `The inventory cannot be used: ${session.problem}` : undefined;
+  };
+  context.subscriptions.push(
+    session,
+    tree,
+    view,
+    monitor,
+    vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
+    ...registerHostCommands(session, prompts, log),
+    session.onDidChange(showProblem),
+    // The inventory is re-read whenever its file changes, however it was changed.
+    watchInventory(session),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!HOSTS_SECTIONS.some((s) => e.affectsConfiguration(s))) return;
+      session.reconfigure();
+      context.subscriptions.push(watchInventory(session));
+      monitor.schedule();
+    }),
+  );
+  if (client) context.subscriptions.push(client.onRequest(ReadSiblingRequest.method, (p: ReadSiblingParams) => fs.readSibling(p)));
+  session.reload();
+  showProblem();
+  monitor.schedule();
+  // The first check waits until someone looks: connecting may ask about host keys or passphrases.
+  let checked = false;
+  const firstLook = (visible: boolean) => {
+    if (visible && !checked && session.state === 'loaded') {
+      checked = true;
+      void vscode.commands.executeCommand('certops.hosts.refresh');
+    }
+  };
+  context.subscriptions.push(view.onDidChangeVisibility((e) => firstLook(e.visible)));
+  firstLook(view.visible);
+  return { session, tree };
+}
+
+let inventoryWatcher: vscode.FileSystemWatcher | undefined;
+
+function watchInventory(session: HostsSession): vscode.Disposable {
+  inventoryWatcher?.dispose();
+  const file = session.settings.inventoryFile;
+  if (!file) return new vscode.Disposable(() => {});
+  const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+  const reload = () => session.reload();
+  w.onDidCreate(reload);
+  w.onDidChange(reload);
+  w.onDidDelete(reload);
+  inventoryWatcher = w;
+  return w;
+}

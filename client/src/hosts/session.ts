@@ -1,0 +1,111 @@
+// The extension's view of the inventory: the loaded file, one SSH pool, and the
+// latest status of each endpoint. The tree, the monitor, the remote file system
+// and the commands all read from here; the work itself is the engine's.
+import * as vscode from 'vscode';
+import { HostsSettings, readHostsSettings } from './config';
+import { EndpointStatus, HostEntry, Inventory, InventoryError, inventoryStatus, loadInventory, Prompts, RemoteHost, SshPool } from './engine';
+import { statusKey, TreeModel } from './items';
+
+/** What the welcome view and the tree show: no inventory yet, an invalid one, or a loaded one. */
+export type InventoryState = 'none' | 'invalid' | 'loaded' | 'no-folder';
+
+/** Holds the inventory, the SSH connections and the statuses; fires onDidChange when any of them changes. */
+export class HostsSession implements vscode.Disposable, TreeModel {
+  inventory: Inventory | undefined;
+  state: InventoryState = 'none';
+  /** The one-line reason the inventory could not be loaded. */
+  problem: string | undefined;
+  readonly statuses = new Map<string, EndpointStatus>();
+  readonly busy = new Set<string>();
+  settings: HostsSettings = readHostsSettings();
+  private pool: SshPool | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires after the inventory, a status or the busy set changed. */
+  readonly onDidChange = this.changed.event;
+  private readonly refreshed = new vscode.EventEmitter<EndpointStatus[]>();
+  /** Fires with the statuses of every completed refresh. */
+  readonly onDidRefresh = this.refreshed.event;
+
+  constructor(
+    private readonly prompts: Prompts,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Re-reads the settings; a new SSH configuration closes the pooled connections. */
+  reconfigure(): void {
+    this.settings = readHostsSettings();
+    this.pool?.closeAll();
+    this.pool = undefined;
+    this.reload();
+  }
+
+  private sshPool(): SshPool {
+    this.pool ??= new SshPool({ prompts: this.prompts, knownHostsFile: this.settings.knownHostsFile, sshConfigFile: this.settings.sshConfigFile });
+    return this.pool;
+  }
+
+  /** Loads (or re-loads) the inventory file; statuses of endpoints that are gone are dropped. */
+  reload(): void {
+    const file = this.settings.inventoryFile;
+    this.problem = undefined;
+    if (!file) {
+      this.inventory = undefined;
+      this.state = 'no-folder';
+    } else {
+      try {
+        this.inventory = loadInventory(file);
+        this.state = 'loaded';
+      } catch (e) {
+        this.inventory = undefined;
+        const missing = e instanceof InventoryError && e.jsonPath === '$' && e.problem === 'no such file';
+        this.state = missing ? 'none' : 'invalid';
+        this.problem = missing ? undefined : e instanceof Error ? e.message : String(e);
+        if (this.problem) this.log.warn(`inventory: ${this.problem}`);
+      }
+    }
+    const keys = new Set((this.inventory?.hosts ?? []).flatMap((h) => h.endpoints.map((e) => statusKey(h.name, e.name))));
+    for (const k of this.statuses.keys()) if (!keys.has(k)) this.statuses.delete(k);
+    void vscode.commands.executeCommand('setContext', 'certops.inventory', this.state);
+    this.changed.fire();
+  }
+
+  /** Checks the selected endpoints (`HOST` or `HOST/ENDPOINT`; all when none) and records their statuses. */
+  async refresh(selectors: string[] = []): Promise<EndpointStatus[]> {
+    const inv = this.inventory;
+    if (!inv) return [];
+    const keys = inv.hosts.flatMap((h) =>
+      h.endpoints.map((e) => statusKey(h.name, e.name)).filter((k) => selectors.length === 0 || selectors.some((s) => s === k || (!s.includes('/') && k.startsWith(`${s}/`)))),
+    );
+    for (const k of keys) this.busy.add(k);
+    this.changed.fire();
+    try {
+      const result = await inventoryStatus(inv, this.sshPool(), selectors);
+      // A reload while the check ran may have replaced the inventory: keep only what still exists.
+      if (this.inventory === inv) for (const s of result) this.statuses.set(statusKey(s.host, s.endpoint), s);
+      for (const s of result) if (!s.states.includes('ok')) this.log.info(`${s.host}/${s.endpoint}: ${s.states.join(', ')}`);
+      this.refreshed.fire(result);
+      return result;
+    } finally {
+      for (const k of keys) this.busy.delete(k);
+      this.changed.fire();
+    }
+  }
+
+  /** The inventory entry of a host, or an error naming it. */
+  host(name: string): HostEntry {
+    const h = this.inventory?.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no host "${name}" in the inventory`);
+    return h;
+  }
+
+  /** The pooled connection to an inventory host (connecting, and prompting, when needed). */
+  remote(name: string): Promise<RemoteHost> {
+    return this.sshPool().get(this.host(name));
+  }
+
+  dispose(): void {
+    this.pool?.closeAll();
+    this.changed.dispose();
+    this.refreshed.dispose();
+  }
+}
