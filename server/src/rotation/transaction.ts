@@ -1,0 +1,523 @@
+/**
+ * A rotation as one transaction: preflight, lock, backup, atomic placement,
+ * reload, verify by probing, check, and automatic rollback when anything after
+ * the backup fails. Every phase is journaled in the lock file on the host
+ * before the next step starts, so an interrupted rotation can be finished
+ * (recover.ts). Remote work is a few quoted scripts through RemoteHost.
+ */
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { EndpointEntry, ExecResult, RemoteHost } from './contract';
+import type { FileRecord, FinalState, ProbeRecord, RotationRecord } from './evidence';
+import { encodeJournal, filePlan, Journal, lockPath, Phase, backupStamp, rotationId } from './journal';
+import { describeReload, octal, planLines, targetModes, verifyDeadlineMs } from './plan';
+import { certFacts, certificatesDer, checkChain, checkExpiry, Finding, leafOf, localPreflight, NewFiles } from './preflight';
+import {
+  backupScript, FilePlan, hashScript, inspectScript, Inspection, journalLines, LOCK_HELD, lockScript, parseInspection,
+  releaseScript, signalScript, stageCopyScript, stageScript, SWAP_FAILED_BASE, swapScript,
+} from './scripts';
+import { outputOf, Prober, runCheck } from './served';
+
+/** One line of progress, as a step starts or ends. */
+export interface ProgressEvent {
+  id: string;
+  host: string;
+  endpoint: string;
+  step: string;
+  status: 'start' | 'ok' | 'failed';
+  detail?: string;
+  at: string;
+}
+
+/** What a transaction needs from the outside; tests pass fakes. */
+export interface RotationDeps {
+  host: string;
+  endpoint: EndpointEntry;
+  remote: RemoteHost;
+  probe: Prober;
+  /** `user@machine` of the operator. */
+  who: string;
+  /** This machine and process, written to the journal to tell a crashed holder from a live one. */
+  machine: string;
+  pid: number;
+  now: () => Date;
+  sleep: (ms: number) => Promise<void>;
+  /** Random suffix for ids and temporary names: [a-z0-9]+. */
+  random: () => string;
+  progress?: (e: ProgressEvent) => void;
+  /** Whether a local process is alive (for locks taken from this machine). */
+  isAlive?: (pid: number) => boolean;
+}
+
+/** Settings of a rotation. */
+export interface RotationOptions {
+  /** Backups kept per file (default 5, at least 1). */
+  keepBackups?: number;
+  /** Verify deadline, overriding the reload style's default. */
+  verifyTimeoutMs?: number;
+  /** Pause between probes while waiting (default 250 ms). */
+  pollMs?: number;
+  allowEarlierExpiry?: boolean;
+  dryRun?: boolean;
+  /** Trust anchors when neither a CA file nor the bundle's own root is there (the system store). */
+  fallbackRoots?: { source: string; certs: Buffer[] };
+  /** A lock whose journal was last updated longer ago than this is taken as abandoned (default 10 min). */
+  staleMs?: number;
+  /** Finish an interrupted rotation found on the endpoint even if its holder may be alive. */
+  forceRecover?: boolean;
+  /** Largest remote file read (the current certificate and CA files), default 1 MiB. */
+  maxFileBytes?: number;
+}
+
+/** A step failed; the message is the one-line reason. */
+export class StepFailure extends Error {}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Where the content of a file to place comes from. */
+export type Source = { content: Buffer } | { remotePath: string };
+
+/** The shared machinery of rotate, rollback and recover: steps, journal, evidence. */
+export class Transaction {
+  readonly record: RotationRecord;
+  journal?: Journal;
+  readonly lock: string;
+  /** When the renames finished (ms), for the cutover delay. */
+  placedAt?: number;
+
+  constructor(
+    readonly deps: RotationDeps,
+    readonly opts: RotationOptions,
+    kind: RotationRecord['kind'],
+    id?: string,
+  ) {
+    const now = deps.now();
+    this.record = {
+      id: id ?? rotationId(now, deps.random()),
+      kind,
+      who: deps.who,
+      host: deps.host,
+      endpoint: deps.endpoint.name,
+      startedAt: now.toISOString(),
+      endedAt: now.toISOString(),
+      state: 'refused',
+      message: '',
+      findings: [],
+      old: {},
+      files: [],
+      steps: [],
+      probes: [],
+    };
+    this.lock = lockPath(deps.endpoint.files.cert);
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** Runs one named step, recording its times and outcome and reporting progress. */
+  async step<T>(name: string, fn: () => Promise<T>, detail: (t: T) => string = () => ''): Promise<T> {
+    const startedAt = this.deps.now().toISOString();
+    this.emit(name, 'start');
+    try {
+      const value = await fn();
+      const d = detail(value);
+      this.record.steps.push({ name, startedAt, endedAt: this.deps.now().toISOString(), ok: true, detail: d });
+      this.emit(name, 'ok', d);
+      return value;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.record.steps.push({ name, startedAt, endedAt: this.deps.now().toISOString(), ok: false, detail: message });
+      this.emit(name, 'failed', message);
+      throw e instanceof StepFailure ? e : new StepFailure(message);
+    }
+  }
+
+  private emit(step: string, status: ProgressEvent['status'], detail?: string): void {
+    this.deps.progress?.({ id: this.id, host: this.deps.host, endpoint: this.deps.endpoint.name, step, status, detail, at: this.deps.now().toISOString() });
+  }
+
+  /** Runs a script with sh on the host. */
+  sh(script: string, stdin?: Buffer, timeoutMs = 60_000): Promise<ExecResult> {
+    return this.deps.remote.exec(['sh', '-c', script], { stdin, timeoutMs });
+  }
+
+  /** Runs a script and throws a StepFailure with its stderr when it fails. */
+  async shOk(script: string, what: string, stdin?: Buffer): Promise<ExecResult> {
+    const r = await this.sh(script, stdin);
+    if (r.code !== 0) throw new StepFailure(`${what}: ${oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`}`);
+    return r;
+  }
+
+  /** The journal with a new phase, as text for a script. */
+  journalAt(phase: Phase): string {
+    if (!this.journal) throw new Error('no journal');
+    this.journal = { ...this.journal, phase, updatedAt: this.deps.now().toISOString() };
+    return encodeJournal(this.journal);
+  }
+
+  /** Records a probe; consecutive identical outcomes are kept once so a long wait stays short. */
+  noteProbe(p: ProbeRecord): void {
+    const last = this.record.probes[this.record.probes.length - 1];
+    if (last && last.purpose === p.purpose && last.sha256 === p.sha256 && last.error === p.error) return;
+    this.record.probes.push(p);
+  }
+
+  /** One handshake; the served leaf's SHA-256 or undefined when none completed. */
+  async probeOnce(purpose: ProbeRecord['purpose']): Promise<{ sha256?: string; error?: string }> {
+    const at = this.deps.now().toISOString();
+    try {
+      const s = await this.deps.probe();
+      this.noteProbe({ at, purpose, sha256: s.sha256 });
+      return { sha256: s.sha256 };
+    } catch (e) {
+      const error = oneLine((e as Error).message);
+      this.noteProbe({ at, purpose, error });
+      return { error };
+    }
+  }
+
+  /** Probes until `sha` is served or the deadline passes; returns the time it was first seen. */
+  async waitForServed(sha: string, purpose: ProbeRecord['purpose']): Promise<{ seenAt?: number; last?: string; error?: string }> {
+    const deadline = this.deps.now().getTime() + verifyDeadlineMs(this.deps.endpoint.reload, this.opts.verifyTimeoutMs);
+    for (;;) {
+      const last = await this.probeOnce(purpose);
+      if (last.sha256 === sha) return { seenAt: this.deps.now().getTime() };
+      if (this.deps.now().getTime() >= deadline) return { last: last.sha256, error: last.error };
+      await this.deps.sleep(this.opts.pollMs ?? 250);
+    }
+  }
+
+  /** Tells the server to pick up its files, the endpoint's way; records the output. */
+  async reload(): Promise<string> {
+    const r = this.deps.endpoint.reload;
+    let result: ExecResult | undefined;
+    if (r.kind === 'signal') result = await this.sh(signalScript(r.signal ?? 'HUP', r));
+    else if (r.kind === 'command' || r.kind === 'restart') result = await this.deps.remote.execShell(r.command, { timeoutMs: 120_000 });
+    const entry = { kind: r.kind, code: result ? result.code : 0, output: result ? outputOf(result) : '' };
+    (this.record.reload ??= []).push(entry);
+    if (result && result.code !== 0) throw new StepFailure(`${describeReload(r)} failed (exit ${result.code ?? result.signal}): ${oneLine(entry.output)}`);
+    return describeReload(r);
+  }
+
+  /** Writes each source to its temporary file: new content created with its final mode and owner, backups copied with theirs. */
+  async stage(files: FilePlan[], sources: Source[], modes: ({ mode: number; uid: number; gid: number } | undefined)[]): Promise<void> {
+    for (let i = 0; i < files.length; i++) {
+      const s = sources[i];
+      if ('content' in s) {
+        const m = modes[i];
+        if (!m) throw new Error('no mode for new content');
+        await this.shOk(stageScript(files[i].temp, m.mode, m.uid, m.gid, s.content.length), `writing ${files[i].temp}`, s.content);
+      } else {
+        await this.shOk(stageCopyScript(s.remotePath, files[i].temp), `copying ${s.remotePath}`);
+      }
+    }
+  }
+
+  /**
+   * Renames the staged files over their targets back to back. When it fails the
+   * files are found out (the script undoes a half swap; if even that is unclear
+   * the certificate file's hash tells) and the phase is set accordingly.
+   */
+  async swap(files: FilePlan[], before: Phase, after: Phase, expectCertSha: string): Promise<void> {
+    const script = swapScript(files, this.lock, this.journalAt(before), this.journalAt(after));
+    if (this.journal) this.journal.phase = before;
+    const r = await this.sh(script);
+    if (r.code === 0) {
+      if (this.journal) this.journal.phase = after;
+      return;
+    }
+    const why = oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`;
+    if (r.code !== null && r.code >= SWAP_FAILED_BASE && r.code < SWAP_FAILED_BASE + files.length) {
+      throw new StepFailure(`${why}; the renames before it were undone`);
+    }
+    const placed = await this.certFileSha(files).catch(() => undefined);
+    if (placed === expectCertSha && this.journal) this.journal.phase = after;
+    throw new StepFailure(why);
+  }
+
+  /** SHA-256 of the certificate file on the host now. */
+  async certFileSha(files: FilePlan[]): Promise<string | undefined> {
+    const cert = files.find((f) => f.role === 'cert');
+    if (!cert) return undefined;
+    const r = await this.shOk(hashScript([cert.path]), 'hashing the certificate file');
+    const m = /^0 ([0-9a-f]{64})$/m.exec(r.stdout.toString('utf8'));
+    return m?.[1];
+  }
+
+  /** Removes the lock and the temporary names. */
+  async release(files: FilePlan[]): Promise<void> {
+    await this.shOk(releaseScript(this.lock, files.flatMap((f) => [f.temp, f.prev])), 'releasing the lock');
+  }
+
+  /** Ends the record. */
+  finish(state: FinalState, message: string, advice?: string[]): RotationRecord {
+    this.record.state = state;
+    this.record.message = message;
+    if (advice) this.record.advice = advice;
+    this.record.endedAt = this.deps.now().toISOString();
+    return this.record;
+  }
+
+  /**
+   * Restores the backups the same atomic way, reloads and probes until
+   * `oldServed` is served again. Used after a failure and by recovery.
+   */
+  async rollback(reason: string, files: FilePlan[], oldServed: string, oldCertFileSha: string): Promise<RotationRecord> {
+    const phase = this.journal?.phase ?? 'locked';
+    try {
+      if (phase === 'locked' || phase === 'backed-up') {
+        await this.step('release', () => this.release(files), () => 'no file had been replaced');
+        return this.finish('rolled-back', `${reason}; no file had been replaced, the old files stay`);
+      }
+      const onDisk = await this.certFileSha(files);
+      if (onDisk !== oldCertFileSha || phase === 'rolling-back') {
+        await this.step('rollback: stage backups', async () => {
+          await this.shOk(journalLines(this.lock, this.journalAt('rolling-back')).join('\n'), 'journal');
+          await this.stage(files, files.map((f) => ({ remotePath: f.backup })), []);
+        }, () => files.map((f) => f.backup).join(', '));
+        await this.step('rollback: restore', () => this.swap(files, 'rolling-back', 'rolling-back', oldCertFileSha), () => 'backups renamed into place');
+      }
+      // A reload that fails on the old files proves nothing either way: the probe below decides.
+      await this.step('rollback: reload', () => this.reload()).catch(() => undefined);
+      const seen = await this.step('rollback: verify', async () => {
+        const w = await this.waitForServed(oldServed, 'rollback');
+        if (w.seenAt === undefined) throw new StepFailure(`the old certificate ${oldServed} is not served again (${w.error ?? `serving ${w.last}`})`);
+        return w;
+      }, () => `old certificate served again`);
+      void seen;
+      await this.step('release', () => this.release(files));
+      return this.finish('rolled-back', `${reason}; the old files are back and the old certificate is served`);
+    } catch (e) {
+      const message = (e as Error).message;
+      return this.finish('needs-attention', `${reason}; then the rollback failed: ${message}`, attentionAdvice(this, files, oldServed));
+    }
+  }
+}
+
+/** What an operator should do when a rollback could not be verified. */
+function attentionAdvice(tx: Transaction, files: FilePlan[], oldServed: string): string[] {
+  const e = tx.deps.endpoint;
+  return [
+    ...files.map((f) => `restore ${f.path} from ${f.backup} (cp -p, then mv over the file) if it is not the old file`),
+    `reload the server (${describeReload(e.reload)})`,
+    `check with: certops probe ${e.probe.host}:${e.probe.port}${e.probe.servername ? ` --servername ${e.probe.servername}` : ''} --expect-sha256 ${oldServed} --no-verify`,
+    `then remove the lock ${tx.lock}, or run certops rollback ${tx.deps.host}/${e.name} to let certops finish the rollback`,
+  ];
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 500);
+}
+
+/** The files a rotation places, in rename order (certificate first). */
+function filesToPlace(endpoint: EndpointEntry, files: NewFiles, id: string, stamp: string): { plans: FilePlan[]; sources: Source[] } | string {
+  const e = endpoint.files;
+  if (files.key && !e.key) return `the endpoint ${endpoint.name} has no key file in the inventory, but --key was given`;
+  if (e.key && !files.key) return `the endpoint ${endpoint.name} has a key file (${e.key}); pass the new key with --key`;
+  const plans = [filePlan('cert', e.cert, id, stamp)];
+  const sources: Source[] = [{ content: files.cert }];
+  if (e.key && files.key) {
+    plans.push(filePlan('key', e.key, id, stamp));
+    sources.push({ content: files.key });
+  }
+  if (e.ca && files.ca) {
+    plans.push(filePlan('ca', e.ca, id, stamp));
+    sources.push({ content: files.ca });
+  }
+  const paths = new Set(plans.map((p) => p.path));
+  if (paths.size !== plans.length) return 'the endpoint names the same file twice';
+  if (plans.some((p) => !posix.isAbsolute(p.path))) return 'the endpoint\'s file paths must be absolute';
+  return { plans, sources };
+}
+
+/** What the remote preflight found. */
+export interface RemoteFacts {
+  found: Inspection;
+  oldCertFileSha: string;
+  oldServed: string;
+}
+
+/** Reads the files' modes, owners and room, the current certificate, and what is served now. */
+export async function remotePreflight(tx: Transaction, plans: FilePlan[], newBytes: number): Promise<RemoteFacts | Finding> {
+  const { remote, endpoint } = tx.deps;
+  const dirs = [...new Set(plans.map((p) => posix.dirname(p.path)))];
+  const r = await tx.step('inspect files', async () => {
+    const out = await tx.shOk(inspectScript(plans.map((p) => p.path), dirs), 'inspecting the files');
+    return parseInspection(out.stdout.toString('utf8'), plans.length, dirs.length);
+  }, (f) => plans.map((p, i) => `${p.path} ${f.files[i] ? octal(f.files[i].mode) : 'missing'}`).join(', '));
+  for (let i = 0; i < plans.length; i++) {
+    const f = r.files[i];
+    if (!f) return remoteFinding(`${plans[i].path} does not exist on ${tx.deps.host}; create it first (rotation replaces files, it does not create them)`);
+    if (f.type !== 'regular file' && f.type !== 'regular empty file') {
+      return remoteFinding(`${plans[i].path} is a ${f.type}, not a regular file; point the inventory at the file itself`);
+    }
+    tx.record.files.push({ role: plans[i].role, path: plans[i].path, backup: plans[i].backup, mode: octal(f.mode), owner: `${f.uid}:${f.gid}` } satisfies FileRecord);
+  }
+  let need = newBytes;
+  for (const f of r.files) need += f?.size ?? 0;
+  for (let i = 0; i < dirs.length; i++) {
+    const d = r.dirs[i];
+    if (!d?.writable) return remoteFinding(`${dirs[i]} is not writable by ${r.user} on ${tx.deps.host}`);
+    // Backups, temporary files and a margin for the journal and the filesystem's own blocks.
+    if (d.availableKb !== undefined && d.availableKb * 1024 < need + 64 * 1024) {
+      return remoteFinding(`${dirs[i]} has ${d.availableKb} KiB free on ${tx.deps.host}; the backups and new files need ${Math.ceil(need / 1024) + 64} KiB`);
+    }
+  }
+  const certBytes = await tx.step('read current certificate', () => remote.readFile(endpoint.files.cert, { maxBytes: tx.opts.maxFileBytes ?? 1 << 20 }), (b) => `${b.length} bytes`);
+  const oldLeaf = leafOf(certBytes);
+  if (oldLeaf) tx.record.old.file = certFacts(oldLeaf);
+  const baseline = await tx.step('probe baseline', () => tx.probeOnce('baseline'), (p) => p.sha256 ?? p.error ?? '');
+  if (!baseline.sha256) return remoteFinding(`the endpoint does not answer TLS now (${baseline.error}); fix that first, or rotate by hand`);
+  tx.record.old.served = baseline.sha256;
+  return { found: r, oldCertFileSha: sha256(certBytes), oldServed: baseline.sha256 };
+}
+
+function remoteFinding(message: string): Finding {
+  return { severity: 'error', code: 'remote', message };
+}
+
+/** Takes the lock; when one is there, says whose (or recovers it, see recover.ts, before calling this). */
+export async function takeLock(tx: Transaction, journal: Journal): Promise<string | undefined> {
+  tx.journal = journal;
+  const r = await tx.sh(lockScript(tx.lock, encodeJournal(journal)));
+  if (r.code === 0) return undefined;
+  if (r.code === LOCK_HELD) return `another rotation holds ${tx.lock}: ${describeHolder(r.stdout.toString('utf8'))}`;
+  return `cannot create the lock file ${tx.lock}: ${oneLine(r.stderr.toString('utf8')) || `exit ${r.code}`}`;
+}
+
+/** "rotation ID by WHO since T (phase P)" from a lock file's content. */
+export function describeHolder(text: string): string {
+  try {
+    const j = JSON.parse(text.trim()) as Partial<Journal>;
+    return `rotation ${j.id} by ${j.who}, started ${j.startedAt}, phase ${j.phase}`;
+  } catch {
+    return 'a lock file that is not a certops journal';
+  }
+}
+
+/** The journal a new transaction starts with. */
+export function newJournal(tx: Transaction, kind: Journal['kind'], files: FilePlan[], oldServed: string, newLeaf: string, oldCertFile: string, newCertFile: string): Journal {
+  const now = tx.deps.now().toISOString();
+  return {
+    version: 1, id: tx.id, kind, who: tx.deps.who, machine: tx.deps.machine, pid: tx.deps.pid, host: tx.deps.host, endpoint: tx.deps.endpoint.name,
+    startedAt: now, updatedAt: now, phase: 'locked', files, oldServed, newLeaf, oldCertFile, newCertFile,
+  };
+}
+
+/**
+ * After the lock: backup, hooks, staging, swap, reload, verify and check; any
+ * failure after the backup rolls back. `expectServed` is the leaf that must be
+ * served at the end, `newCertFile` the SHA-256 of the new certificate file.
+ */
+export async function execute(
+  tx: Transaction,
+  plans: FilePlan[],
+  sources: Source[],
+  modes: ({ mode: number; uid: number; gid: number } | undefined)[],
+  facts: { oldServed: string; oldCertFileSha: string; expectServed: string },
+): Promise<RotationRecord> {
+  const { endpoint, remote } = tx.deps;
+  const keep = Math.max(1, tx.opts.keepBackups ?? 5);
+  try {
+    await tx.step('backup', () => tx.shOk(backupScript(plans, keep, tx.lock, tx.journalAt('backed-up')), 'backup'), () => plans.map((p) => p.backup).join(', '));
+  } catch (e) {
+    await tx.sh(releaseScript(tx.lock, plans.flatMap((p) => [p.temp, p.prev, p.backup]))).catch(() => undefined);
+    return tx.finish('refused', `${(e as Error).message}; nothing was changed`);
+  }
+  if (tx.journal) tx.journal.phase = 'backed-up';
+  try {
+    if (endpoint.hooks?.before) {
+      const cmd = endpoint.hooks.before;
+      await tx.step('before hook', async () => {
+        const r = await remote.execShell(cmd, { timeoutMs: 120_000 });
+        if (r.code !== 0) throw new StepFailure(`"${cmd}" exited ${r.code ?? r.signal}: ${oneLine(outputOf(r))}`);
+        return oneLine(outputOf(r));
+      }, (o) => o);
+    }
+    await tx.step('stage new files', () => tx.stage(plans, sources, modes), () => plans.map((p, i) => `${p.temp} ${modes[i] ? octal(modes[i].mode) : 'as backup'}`).join(', '));
+    const newCertSha = tx.journal?.newCertFile ?? '';
+    await tx.step('place', () => tx.swap(plans, 'placing', 'placed', newCertSha), () => plans.map((p) => p.path).join(', '));
+    tx.placedAt = tx.deps.now().getTime();
+    await tx.step('reload', () => tx.reload());
+    if (endpoint.hooks?.after) {
+      const cmd = endpoint.hooks.after;
+      await tx.step('after hook', async () => {
+        const r = await remote.execShell(cmd, { timeoutMs: 120_000 });
+        if (r.code !== 0) throw new StepFailure(`"${cmd}" exited ${r.code ?? r.signal}: ${oneLine(outputOf(r))}`);
+        return oneLine(outputOf(r));
+      }, (o) => o);
+    }
+    const seen = await tx.step('verify', async () => {
+      const w = await tx.waitForServed(facts.expectServed, 'verify');
+      if (w.seenAt === undefined) {
+        throw new StepFailure(`the new certificate is not served within ${verifyDeadlineMs(endpoint.reload, tx.opts.verifyTimeoutMs) / 1000} s (${w.error ?? `still serving ${w.last}`})`);
+      }
+      return w.seenAt;
+    }, (at) => `served ${at - (tx.placedAt ?? at)} ms after placement`);
+    tx.record.cutoverMs = seen - (tx.placedAt ?? seen);
+    if (endpoint.check) {
+      await tx.step('check', async () => {
+        const c = await runCheck(endpoint, remote);
+        if (c) tx.record.check = c;
+        if (c && !c.ok) throw new StepFailure(`check failed: ${oneLine(c.output)}`);
+        return c?.kind ?? 'none';
+      }, (k) => k);
+    }
+    await tx.step('release', () => tx.release(plans));
+    return tx.finish('rotated', `the new certificate is served (cutover ${tx.record.cutoverMs} ms)`);
+  } catch (e) {
+    return tx.rollback((e as Error).message, plans, facts.oldServed, facts.oldCertFileSha);
+  }
+}
+
+/**
+ * Rotates one endpoint to the given files and proves it by probing, or rolls
+ * back. Never throws for an operational failure: the record says what happened.
+ */
+export async function rotate(deps: RotationDeps, files: NewFiles, opts: RotationOptions = {}): Promise<RotationRecord> {
+  const tx = new Transaction(deps, opts, 'rotate');
+  const { endpoint } = deps;
+  const now = deps.now();
+  const pre = localPreflight(files, { servername: endpoint.probe.servername ?? endpoint.probe.host, now });
+  tx.record.findings.push(...pre.findings);
+  if (pre.leaf) tx.record.new = { ...pre.leaf, chain: pre.certChain };
+  const refuse = (message: string) => tx.finish('refused', message);
+  const errors = pre.findings.filter((f) => f.severity === 'error');
+  if (errors.length || !pre.leaf) return refuse(errors.map((f) => f.message).join('; ') || 'the new certificate cannot be read');
+  const placed = filesToPlace(endpoint, files, tx.id, backupStamp(now));
+  if (typeof placed === 'string') return refuse(placed);
+  const { plans, sources } = placed;
+
+  try {
+    const remote = await remotePreflight(tx, plans, sources.reduce((n, s) => n + ('content' in s ? s.content.length : 0), 0));
+    if ('severity' in remote) {
+      tx.record.findings.push(remote);
+      return refuse(remote.message);
+    }
+    if (remote.oldServed === pre.leaf.sha256) return refuse(`the endpoint already serves ${pre.leaf.sha256}; nothing to rotate`);
+    const remoteCa = endpoint.files.ca && !files.ca ? await deps.remote.readFile(endpoint.files.ca, { maxBytes: opts.maxFileBytes ?? 1 << 20 }).catch(() => undefined) : undefined;
+    const roots = [
+      ...(files.ca ? [{ source: files.names.ca ?? 'the CA file', certs: pre.caCerts }] : []),
+      ...(remoteCa ? [{ source: `${deps.host}:${endpoint.files.ca}`, certs: certificatesDer(remoteCa) }] : []),
+    ];
+    const chain = checkChain(files, { roots: opts.fallbackRoots ? [...roots, { source: 'the file\'s own root', certs: [] }, opts.fallbackRoots] : roots, now });
+    const late = checkExpiry(pre.leaf, tx.record.old.file);
+    for (const f of [chain, late]) if (f) tx.record.findings.push(f);
+    if (chain) return refuse(chain.message);
+    if (late && !opts.allowEarlierExpiry) return refuse(late.message);
+    const modes = targetModes(plans, remote.found, endpoint);
+    for (let i = 0; i < plans.length; i++) tx.record.files[i].newMode = octal(modes[i].mode);
+    tx.record.plan = planLines({ endpoint, files: plans, modes, found: remote.found, keep: Math.max(1, opts.keepBackups ?? 5), newSha: pre.leaf.sha256, oldServed: remote.oldServed });
+    if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
+    const journal = newJournal(tx, 'rotate', plans, remote.oldServed, pre.leaf.sha256, remote.oldCertFileSha, sha256(files.cert));
+    const held = await tx.step('lock', () => takeLock(tx, journal).then((why) => {
+      if (why) throw new StepFailure(why);
+    }));
+    void held;
+    return await execute(tx, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: remote.oldCertFileSha, expectServed: pre.leaf.sha256 });
+  } catch (e) {
+    // Before the backup nothing has changed: a failure here is a refusal.
+    return refuse((e as Error).message);
+  }
+}
