@@ -1,11 +1,13 @@
 // The `certops` command: dispatch, exit codes and the one-line error contract; each command lives in its own file.
 import { VERSION } from '../version';
 import { expiryCommand } from './expiry';
+import { hostsCommand } from './hosts';
 import { inspectCommand } from './inspect';
 import { lintCommand } from './lint';
 import { CliIo, EXIT } from './io';
 import { matchCommand } from './match';
 import { probeCommand } from './probe';
+import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
 const HELP = `certops ${VERSION}: inspect, lint, verify and probe TLS certificates
@@ -19,6 +21,8 @@ Commands:
   match CERT KEY       does the private key match the certificate
   probe HOST:PORT      connect with TLS and show the served chain
   expiry FILE...       fail when a certificate expires soon
+  hosts                the inventory's hosts and endpoints (certops.json); "hosts import" fills it
+  status [HOST[/EP]]   on-disk vs served certificate of each endpoint, over SSH
 
 Run "certops <command> --help" for a command's options.
 
@@ -41,6 +45,8 @@ const COMMANDS: Record<string, Command> = {
   match: matchCommand,
   probe: probeCommand,
   expiry: expiryCommand,
+  hosts: hostsCommand,
+  status: statusCommand,
 };
 
 /** Runs the CLI and returns its exit code; output goes through the given writers. */

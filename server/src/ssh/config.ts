@@ -47,7 +47,7 @@ export function readSshConfig(file: string): string | undefined {
     return readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 
@@ -90,7 +90,8 @@ export function resolveSsh(target: SshTarget | string, defaultName: string, opts
   if (opts.configText) {
     const config = SSHConfig.parse(opts.configText);
     // `Match exec` would run a shell command from the config file: not evaluated here.
-    computed = config.compute({ Host: alias, User: t.user ?? localUser }, { ignoreCase: true, matchExec: false });
+    // `Match user` sees the User the config itself sets (ssh-config would let a preset User win over the file's).
+    computed = config.compute({ Host: alias }, { ignoreCase: true, matchExec: false });
   }
   const get = (k: string) => first(computed[k.toLowerCase()]);
   const hostname = expandTokens(get('HostName') ?? alias, { h: alias, home, r: '', u: localUser, p: '' });
