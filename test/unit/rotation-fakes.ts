@@ -22,6 +22,7 @@ const result = (code: number, stderr = ''): ExecResult => ({ code, stdout: Buffe
 /** Runs every script locally with sh; `faults` are consulted in order before each. */
 export class LocalHost implements RemoteHost {
   readonly name = 'fake';
+  readonly sudo = false;
   faults: Fault[] = [];
   /** Every script and shell command run, in order. */
   readonly log: string[] = [];

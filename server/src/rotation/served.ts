@@ -23,11 +23,9 @@ export function endpointProber(endpoint: EndpointEntry, remote: RemoteHost, time
   const p = endpoint.probe;
   return async () => {
     const socket = p.via === 'ssh' ? await remote.forwardOut(p.host, p.port) : undefined;
-    // socket and starttls are the probe's options for SSH-forwarded and in-protocol TLS.
-    const extra: Record<string, unknown> = {};
-    if (socket) extra.socket = socket;
-    if (p.starttls) extra.starttls = p.starttls;
-    const opts: ProbeOptions = { host: p.host, port: p.port, timeoutMs, alpn: [], ...extra };
+    const opts: ProbeOptions = { host: p.host, port: p.port, timeoutMs, alpn: [] };
+    if (socket) opts.socket = socket;
+    if (p.starttls) opts.starttls = p.starttls;
     if (p.servername !== undefined) opts.servername = p.servername;
     const r = await probeTls(opts);
     return { sha256: r.chain[0].sha256, chain: r.chain.map((c) => c.sha256) };
