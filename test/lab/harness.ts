@@ -124,6 +124,8 @@ export interface SshHostOptions {
   users?: string[];
   /** Also accept passwords (and keyboard-interactive) for users that have one. */
   passwordAuth?: boolean;
+  /** sshd's LogLevel (DEBUG1 logs each forwarded connection: how a test proves a jump went through this host). */
+  logLevel?: string;
 }
 
 const keygen = (file: string, passphrase = '') => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'certops-lab', '-f', file]);
@@ -158,6 +160,9 @@ export async function startSshHost(opts: SshHostOptions = {}): Promise<SshHostLa
     `KbdInteractiveAuthentication no`,
     'PermitRootLogin prohibit-password',
     'AllowTcpForwarding yes',
+    // Hosts without sudo are read over SFTP, as on a stock OpenSSH server.
+    'Subsystem sftp internal-sftp',
+    `LogLevel ${opts.logLevel ?? 'INFO'}`,
     'StrictModes no',
     'UsePAM no',
     `PidFile ${join(dir, 'sshd.pid')}`,
