@@ -1,5 +1,6 @@
 // The `certops` command: dispatch, exit codes and the one-line error contract; each command lives in its own file.
 import { VERSION } from '../version';
+import { caBundleCommand, csrCommand } from './csr';
 import { expiryCommand } from './expiry';
 import { hostsCommand } from './hosts';
 import { inspectCommand } from './inspect';
@@ -7,6 +8,7 @@ import { lintCommand } from './lint';
 import { CliIo, EXIT } from './io';
 import { matchCommand } from './match';
 import { probeCommand } from './probe';
+import { rollbackCommand, rotateCommand } from './rotate';
 import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
@@ -23,6 +25,10 @@ Commands:
   expiry FILE...       fail when a certificate expires soon
   hosts                the inventory's hosts and endpoints (certops.json); "hosts import" fills it
   status [HOST[/EP]]   on-disk vs served certificate of each endpoint, over SSH
+  rotate HOST/EP...    replace an endpoint's certificate as one verified transaction
+  rollback HOST/EP     restore the files a recorded rotation replaced
+  csr --from CERT      a new key and a CSR with the certificate's subject and SANs
+  ca-bundle NEW OLD    a combined trust bundle, new CA first
 
 Run "certops <command> --help" for a command's options.
 
@@ -31,7 +37,8 @@ Options:
   -h, --help           show this help
   -v, --version        show the version
 
-Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input.
+Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input
+(rotate and rollback: 3 when a rollback could not be verified).
 Colour is used only on a terminal and never when NO_COLOR is set.
 `;
 
@@ -47,6 +54,10 @@ const COMMANDS: Record<string, Command> = {
   expiry: expiryCommand,
   hosts: hostsCommand,
   status: statusCommand,
+  rotate: rotateCommand,
+  rollback: rollbackCommand,
+  csr: csrCommand,
+  'ca-bundle': caBundleCommand,
 };
 
 /** Runs the CLI and returns its exit code; output goes through the given writers. */

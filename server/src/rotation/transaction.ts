@@ -465,7 +465,8 @@ export async function execute(
       }, (k) => k);
     }
     await tx.step('release', () => tx.release(plans));
-    return tx.finish('rotated', `the new certificate is served (cutover ${tx.record.cutoverMs} ms)`);
+    const what = tx.record.kind === 'rollback' ? `the certificate from before ${tx.record.rollbackOf} is served again` : 'the new certificate is served';
+    return tx.finish('rotated', `${what} (cutover ${tx.record.cutoverMs} ms)`);
   } catch (e) {
     return tx.rollback((e as Error).message, plans, facts.oldServed, facts.oldCertFileSha);
   }
