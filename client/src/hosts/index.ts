@@ -10,11 +10,13 @@ import { VsCodePrompts } from './prompts';
 import { RemoteFileSystem } from './remoteFs';
 import { HostsSession } from './session';
 import { HostsTreeProvider } from './tree';
+import type { ItemSpec } from './items';
 
 /** What the hosts features expose to tests through the extension's API. */
 export interface HostsApi {
   readonly session: HostsSession;
   readonly tree: HostsTreeProvider;
+  readonly view: vscode.TreeView<ItemSpec>;
 }
 
 /** Registers the hosts view, the `certops-remote:` file system, the monitor and the commands. */
@@ -36,6 +38,7 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     ...registerHostCommands(session, prompts, log),
     session.onDidChange(showProblem),
+    session.onDidRefresh((statuses) => fs.hostsChecked(new Set(statuses.map((s) => s.host)))),
     // The inventory is re-read whenever its file changes, however it was changed.
     watchInventory(session),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -57,9 +60,12 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
       void vscode.commands.executeCommand('certops.hosts.refresh');
     }
   };
-  context.subscriptions.push(view.onDidChangeVisibility((e) => firstLook(e.visible)));
+  context.subscriptions.push(
+    view.onDidChangeVisibility((e) => firstLook(e.visible)),
+    session.onDidRefresh(() => (checked = true)),
+  );
   firstLook(view.visible);
-  return { session, tree };
+  return { session, tree, view };
 }
 
 let inventoryWatcher: vscode.FileSystemWatcher | undefined;

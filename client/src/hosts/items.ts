@@ -142,7 +142,7 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
       description: disk ? display(`${disk.subject} · ${daysText(disk.daysLeft)}`) : display(s.files.cert.error ?? 'no certificate read'),
       tooltip: disk ? display(`${disk.subject}\nnot after ${disk.notAfter}\nSHA-256 ${disk.sha256}\n${s.files.cert.path}`) : undefined,
       contextValue: `certops:certificate${disk ? ' fingerprint' : ''} openable`,
-      icon: { id: 'file-certificate' },
+      icon: { id: 'verified' },
       collapsible: 'none',
       file: e.files.cert,
       sha256: disk?.sha256,

@@ -27,9 +27,12 @@ export class RemoteFileSystem implements vscode.FileSystemProvider {
     private readonly onError: (message: string) => void,
   ) {}
 
-  /** Tells editors showing this file that it changed on the host (after a refresh or a rotation). */
-  changed(uri: vscode.Uri): void {
-    this.emitter.fire([{ type: vscode.FileChangeType.Changed, uri }]);
+  /** After a check of these hosts: open documents of theirs may be stale (a renewed file), so VS Code re-reads them. */
+  hostsChecked(hosts: Set<string>): void {
+    const stale = vscode.workspace.textDocuments
+      .map((d) => d.uri)
+      .filter((u) => u.scheme === REMOTE_SCHEME && hosts.has(/^\/([^/]+)\//.exec(u.path)?.[1] ?? ''));
+    if (stale.length) this.emitter.fire(stale.map((uri) => ({ type: vscode.FileChangeType.Changed, uri })));
   }
 
   watch(): vscode.Disposable {
