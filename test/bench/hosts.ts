@@ -63,9 +63,18 @@ async function main(): Promise<void> {
     const doc = JSON.parse(r.stdout || '{"endpoints":[]}') as { endpoints: { states: string[] }[] };
     const ok = doc.endpoints.filter((e) => e.states[0] === 'ok').length;
 
+    // The same, one host at a time: how much of the gain is parallelism and how much is per-host cost.
+    t0 = process.hrtime.bigint();
+    const serial = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'status', '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts, '--concurrency', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, SSH_AUTH_SOCK: '' },
+    });
+    const serialMs = ms(t0);
+
     console.log(`${HOSTS} hosts, one endpoint each (sshd + nginx on 127.0.0.2…${HOSTS + 1})`);
     console.log(`  shell loop (ssh + openssl s_client + openssl x509)  ${shellMs.toFixed(0)} ms   ${shellOk}/${HOSTS} compared ok, ${afterShell - before} SSH logins`);
     console.log(`  certops status --json                               ${certopsMs.toFixed(0)} ms   ${ok}/${HOSTS} ok, ${logins} SSH logins (exit ${r.status})`);
+    console.log(`  certops status --concurrency 1                      ${serialMs.toFixed(0)} ms   (exit ${serial.status})`);
     console.log(`  ratio certops / shell                               ${(certopsMs / shellMs).toFixed(2)}×   (target ≤ 0.30×)`);
     if (r.status !== 0 || ok !== HOSTS || logins !== HOSTS) {
       console.log(`  PROBLEM: expected every endpoint ok with one SSH login per host\n${r.stderr}${r.stdout.slice(0, 2000)}`);
