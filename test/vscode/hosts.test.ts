@@ -113,6 +113,8 @@ describe('the hosts view against a real sshd and nginx', function () {
     assert.match(String(row(endpoint, 'key').description), new RegExp(`^${nginx!.keyFile} · 0600 (root|0):(root|0)$`));
     assert.match(String(row(endpoint, 'cert').description), / · 0644 (root|0):(root|0)$/);
     assert.equal(row(endpoint, 'served').contextValue, 'certops:served fingerprint');
+    // The status bar names the nearest expiry across the inventory.
+    assert.match(api.hosts.monitor.statusBarText, /^\$\(shield\) lab\/https (59|60)d$/);
   });
 
   it('opens a remote certificate read-only through certops-remote:, decoded and paired with its key by the language server', async () => {
@@ -176,5 +178,29 @@ describe('the hosts view against a real sshd and nginx', function () {
       return r.states.includes('ok') ? r : undefined;
     });
     assert.equal(after.served?.sha256, after.files.cert.certificate?.sha256);
+  });
+
+  it('imports hosts from an SSH config into certops.json, keeping the existing entries', async () => {
+    const folder = sampleFolder().root.fsPath;
+    const from = join(folder, '.certops-import_config');
+    writeFileSync(from, 'Host imported1 imported2\n  HostName 127.0.0.9\nHost *\n  User nobody\n');
+    await vscode.commands.executeCommand('certops.importHosts', { from, format: 'ssh' });
+    const session = api.hosts.session;
+    await until('the imported hosts in the tree', () => session.inventory?.hosts.length === 3);
+    assert.deepEqual(rows().map((r) => [r.label, r.description]), [
+      ['lab', `root@127.0.0.1:${ssh!.port} · all OK`],
+      ['imported1', 'ssh alias imported1'],
+      ['imported2', 'ssh alias imported2'],
+    ]);
+    const written = JSON.parse(readFileSync(join(folder, 'certops.json'), 'utf8'));
+    assert.equal(written.hosts[0].endpoints[0].files.cert, nginx!.certFile);
+  });
+
+  it('an invalid certops.json is named in the view with the JSON path of the problem', async () => {
+    const folder = sampleFolder().root.fsPath;
+    writeInventory(folder, { hosts: [{ name: 'x', ssh: 'x', endpoints: [{ name: 'e', probe: { host: 'h', port: 70000 }, files: { cert: '/c' }, reload: { kind: 'none' } }] }] });
+    await until('the inventory to be refused', () => api.hosts.session.state === 'invalid');
+    assert.match(String(api.hosts.view.message), /certops\.json: \$\.hosts\[0\]\.endpoints\[0\]\.probe\.port: /);
+    assert.deepEqual(rows(), []);
   });
 });

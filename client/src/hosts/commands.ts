@@ -71,14 +71,15 @@ export function registerHostCommands(session: HostsSession, prompts: VsCodePromp
     await vscode.window.showTextDocument(vscode.Uri.file(file));
   };
 
-  const importHosts = async () => {
+  /** With `args`, imports from that file without asking (for keybindings, tasks and tests). */
+  const importHosts = async (args?: { from: string; format: 'ssh' | 'ansible' }) => {
     const file = session.settings.inventoryFile;
     if (!file) {
       void vscode.window.showWarningMessage('Cert Ops: open a folder first; imported hosts go to its certops.json.');
       return;
     }
     const sshConfig = session.settings.sshConfigFile ?? path.join(os.homedir(), '.ssh', 'config');
-    const pick = await vscode.window.showQuickPick(
+    const pick = args ? { source: args.format } : await vscode.window.showQuickPick(
       [
         { label: '$(terminal) SSH config', description: sshConfig, source: 'ssh' as const },
         { label: '$(file) Ansible inventory…', description: 'INI or YAML', source: 'ansible' as const },
@@ -86,8 +87,8 @@ export function registerHostCommands(session: HostsSession, prompts: VsCodePromp
       { title: 'Cert Ops: import hosts into certops.json', placeHolder: 'Where are your hosts listed?' },
     );
     if (!pick) return;
-    let from = sshConfig;
-    if (pick.source === 'ansible') {
+    let from = args?.from ?? sshConfig;
+    if (!args && pick.source === 'ansible') {
       const chosen = await vscode.window.showOpenDialog({ title: 'Ansible inventory', canSelectMany: false, openLabel: 'Import' });
       if (!chosen?.[0]) return;
       from = chosen[0].fsPath;

@@ -17,6 +17,7 @@ export interface HostsApi {
   readonly session: HostsSession;
   readonly tree: HostsTreeProvider;
   readonly view: vscode.TreeView<ItemSpec>;
+  readonly monitor: ExpiryMonitor;
 }
 
 /** Registers the hosts view, the `certops-remote:` file system, the monitor and the commands. */
@@ -65,7 +66,7 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
     session.onDidRefresh(() => (checked = true)),
   );
   firstLook(view.visible);
-  return { session, tree, view };
+  return { session, tree, view, monitor };
 }
 
 let inventoryWatcher: vscode.FileSystemWatcher | undefined;

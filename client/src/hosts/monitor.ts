@@ -21,6 +21,7 @@ export class ExpiryMonitor implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('certops.expiry', vscode.StatusBarAlignment.Left, 10);
   private readonly subs: vscode.Disposable[] = [];
   private readonly seen: Map<string, ExpiryLevel>;
+  private shown = false;
 
   constructor(
     private readonly session: HostsSession,
@@ -32,6 +33,11 @@ export class ExpiryMonitor implements vscode.Disposable {
     this.item.command = 'certops.hosts.focus';
     this.subs.push(session.onDidChange(() => this.render()), session.onDidRefresh((r) => void this.notify(r)));
     this.render();
+  }
+
+  /** The status bar item's text, empty while hidden. */
+  get statusBarText(): string {
+    return this.shown ? this.item.text : '';
   }
 
   /** Starts (or restarts, after a settings change) the periodic refresh; 0 minutes turns it off. */
@@ -76,6 +82,7 @@ export class ExpiryMonitor implements vscode.Disposable {
   private render(): void {
     const statuses = allStatuses(this.session);
     const nearest = nearestExpiry(statuses);
+    this.shown = nearest !== undefined;
     if (!nearest) {
       this.item.hide();
       return;

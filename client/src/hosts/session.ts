@@ -3,8 +3,32 @@
 // and the commands all read from here; the work itself is the engine's.
 import * as vscode from 'vscode';
 import { HostsSettings, readHostsSettings } from './config';
-import { EndpointStatus, HostEntry, Inventory, InventoryError, inventoryStatus, loadInventory, Prompts, RemoteHost, SshPool } from './engine';
-import { statusKey, TreeModel } from './items';
+import { EndpointStatus, HostEntry, Inventory, InventoryError, inventoryStatus, loadInventory, Prompts, RemoteHost, SshError, SshPool } from './engine';
+import { display, statusKey, TreeModel } from './items';
+
+type PoolOptions = ConstructorParameters<typeof SshPool>[0];
+
+/** The pool, reporting refused host keys as they happen: a possible attack must not hide in a tree row. */
+class ReportingPool extends SshPool {
+  constructor(
+    opts: PoolOptions,
+    private readonly onRefused: (e: SshError) => void,
+  ) {
+    super(opts);
+  }
+
+  override async get(host: HostEntry, signal?: AbortSignal): Promise<RemoteHost> {
+    try {
+      return await super.get(host, signal);
+    } catch (e) {
+      if (e instanceof SshError && (e.kind === 'host-key-changed' || e.kind === 'host-key-revoked')) this.onRefused(e);
+      throw e;
+    }
+  }
+}
+
+// The same refusal is shown once a minute at most (a refresh and an open editor may hit it together).
+const REFUSAL_QUIET_MS = 60_000;
 
 /** What the welcome view and the tree show: no inventory yet, an invalid one, or a loaded one. */
 export type InventoryState = 'none' | 'invalid' | 'loaded' | 'no-folder';
@@ -19,6 +43,7 @@ export class HostsSession implements vscode.Disposable, TreeModel {
   readonly busy = new Set<string>();
   settings: HostsSettings = readHostsSettings();
   private pool: SshPool | undefined;
+  private readonly refusals = new Map<string, number>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after the inventory, a status or the busy set changed. */
   readonly onDidChange = this.changed.event;
@@ -40,8 +65,16 @@ export class HostsSession implements vscode.Disposable, TreeModel {
   }
 
   private sshPool(): SshPool {
-    this.pool ??= new SshPool({ prompts: this.prompts, knownHostsFile: this.settings.knownHostsFile, sshConfigFile: this.settings.sshConfigFile });
+    this.pool ??= new ReportingPool({ prompts: this.prompts, knownHostsFile: this.settings.knownHostsFile, sshConfigFile: this.settings.sshConfigFile }, (e) => this.refused(e));
     return this.pool;
+  }
+
+  private refused(e: SshError): void {
+    const last = this.refusals.get(e.message);
+    if (last !== undefined && Date.now() - last < REFUSAL_QUIET_MS) return;
+    this.refusals.set(e.message, Date.now());
+    this.log.error(display(e.message));
+    void vscode.window.showErrorMessage(`Cert Ops: ${display(e.message)}`);
   }
 
   /** Loads (or re-loads) the inventory file; statuses of endpoints that are gone are dropped. */
