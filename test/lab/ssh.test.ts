@@ -2,6 +2,7 @@
 // (unknown, changed, hashed, revoked), ProxyJump, sudo, quoting, and failing fast when unreachable.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -303,6 +304,35 @@ test('an unreachable host fails with the reason (connection refused), not a hang
   const p = pool(recordingPrompts().prompts);
   try {
     await expectSshError(p.get({ name: 'down', ssh: { host: '127.0.0.5', port, user: 'root', identityFile: target.userKeyPath }, endpoints: [] }), 'unreachable', new RegExp(`root@127\\.0\\.0\\.5:${port}: connection refused`));
+  } finally {
+    p.closeAll();
+  }
+});
+
+test('a port that accepts TCP but never speaks SSH fails at ConnectTimeout, not at the prompt timeout', async () => {
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.8', r));
+  const port = (silent.address() as { port: number }).port;
+  const config = join(dir, 'ssh_config_silent');
+  writeFileSync(config, `Host silent\n  HostName 127.0.0.8\n  Port ${port}\n  User root\n  ConnectTimeout 1\n  IdentityFile ${target.userKeyPath}\n`);
+  const p = pool(recordingPrompts().prompts, { sshConfigFile: config });
+  try {
+    await expectSshError(p.get({ name: 'silent', ssh: 'silent', endpoints: [] }), 'timeout', /root@silent: no SSH handshake within 1 s \(ConnectTimeout\)/);
+  } finally {
+    p.closeAll();
+    silent.close();
+  }
+});
+
+test('an unknown host accepted "once" connects without writing known_hosts', async () => {
+  const kh = writeKnownHosts(dir, [], 'kh-once');
+  const once = recordingPrompts({ hostKey: 'once' });
+  const p = pool(once.prompts, { knownHostsFile: kh });
+  try {
+    const remote = await p.get(hostEntry(target));
+    assert.equal((await remote.exec(['echo', 'once'])).stdout.toString(), 'once\n');
+    assert.equal(once.asked.length, 1);
+    assert.equal(readFileSync(kh, 'utf8'), '');
   } finally {
     p.closeAll();
   }

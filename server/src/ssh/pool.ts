@@ -338,6 +338,7 @@ async function openClient(pool: SshPool, r: ResolvedSsh, sock: Duplex | undefine
     const finish = (e?: Error) => {
       if (settled) return;
       settled = true;
+      clearTimeout(handshakeTimer);
       signal?.removeEventListener('abort', onAbort);
       if (e) {
         client.end();
@@ -347,6 +348,9 @@ async function openClient(pool: SshPool, r: ResolvedSsh, sock: Duplex | undefine
     };
     const onAbort = () => finish(new SshError(`${where}: cancelled`, 'cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
+    // ConnectTimeout also bounds the wait for the server's key exchange (a port that accepts but never speaks
+    // SSH); the longer readyTimeout below leaves time for a person to answer the prompts after it.
+    const handshakeTimer = setTimeout(() => finish(new SshError(`${where}: no SSH handshake within ${r.connectTimeoutMs / 1000} s (ConnectTimeout)`, 'timeout')), r.connectTimeoutMs);
     client.once('ready', () => finish());
     client.on('error', (e: Error & { level?: string }) => {
       if (hostKeyFailure) return finish(hostKeyFailure);
@@ -368,6 +372,7 @@ async function openClient(pool: SshPool, r: ResolvedSsh, sock: Duplex | undefine
       keepaliveCountMax: r.serverAliveCountMax,
       algorithms: { serverHostKey: serverHostKey as never },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        clearTimeout(handshakeTimer);
         verifyHostKey(key).then(verify, (e: Error) => {
           hostKeyFailure = e instanceof SshError ? e : new SshError(`${hostWhere}: ${e.message}`, 'host-key-unknown');
           verify(false);
