@@ -279,7 +279,7 @@ export class Transaction {
         await this.step('rollback: restore', () => this.swap(files, 'rolling-back', 'rolling-back', oldCertFileSha), () => 'backups renamed into place');
       }
       // A reload that fails on the old files proves nothing either way: the probe below decides.
-      await this.step('rollback: reload', () => this.reload()).catch(() => undefined);
+      await this.step('rollback: reload', () => this.reload(), (d) => d).catch(() => undefined);
       const seen = await this.step('rollback: verify', async () => {
         const w = await this.waitForServed(oldServed, 'rollback');
         if (w.seenAt === undefined) throw new StepFailure(`the old certificate ${oldServed} is not served again (${w.error ?? `serving ${w.last}`})`);
@@ -439,7 +439,7 @@ export async function execute(
     const newCertSha = tx.journal?.newCertFile ?? '';
     await tx.step('place', () => tx.swap(plans, 'placing', 'placed', newCertSha), () => plans.map((p) => p.path).join(', '));
     tx.placedAt = tx.deps.now().getTime();
-    await tx.step('reload', () => tx.reload());
+    await tx.step('reload', () => tx.reload(), (d) => d);
     if (endpoint.hooks?.after) {
       const cmd = endpoint.hooks.after;
       await tx.step('after hook', async () => {
