@@ -88,6 +88,8 @@ test('key login: runs a command, and one connection serves every operation on th
     assert.equal(a.stdout.toString(), 'one\n');
     assert.equal(b.stdout.toString().trim(), 'root');
     assert.equal((await p.get(hostEntry(target))) === remote, true, 'the same handle for the same host');
+    const st = await remote.stat(knownHosts);
+    assert.deepEqual([st?.mode, st?.owner, st?.isFile], [0o600, 'root', true], 'SFTP stat, with the owner name from the directory listing');
     assert.equal(p.connectionCount, 1);
     assert.deepEqual(asked, [], 'nothing was asked');
   } finally {

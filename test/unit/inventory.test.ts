@@ -163,6 +163,8 @@ describe('import', () => {
     assert.deepEqual(expandAnsibleRange('n[8:10]'), ['n8', 'n9', 'n10']);
     assert.deepEqual(expandAnsibleRange('n[08:10:2]x'), ['n08x', 'n10x']);
     assert.deepEqual(expandAnsibleRange('plain'), ['plain']);
+    assert.deepEqual(expandAnsibleRange('s[1:3:0]'), ['s1', 's2', 's3'], 'a zero step counts as one');
+    assert.equal(expandAnsibleRange('x[0:99999][0:99999]').length, 10_000, 'nested ranges are capped');
     const m = mergeHosts([{ name: 'a', ssh: 'a', endpoints: [] }], [{ name: 'a', ssh: 'other', endpoints: [] }, { name: 'b', ssh: 'b', endpoints: [] }]);
     assert.deepEqual([m.added, m.skipped, m.hosts.map((h) => h.ssh)], [['b'], ['a'], ['a', 'b']]);
   });

@@ -2,8 +2,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { checkHostKey, fingerprintSha256, knownHostsLine, parseKnownHosts, resolveSsh, shellJoin, shellQuote } from '../../server/src/ssh';
+import { checkHostKey, expandIncludes, fingerprintSha256, knownHostsLine, parseKnownHosts, readSshConfig, resolveSsh, shellJoin, shellQuote } from '../../server/src/ssh';
 
 /** An ssh-ed25519 public key blob, as a server offers it. */
 function ed25519Blob(): Buffer {
@@ -114,6 +117,28 @@ describe('known_hosts', () => {
     assert.match(fingerprintSha256(key), /^SHA256:[A-Za-z0-9+/]{43}$/);
     assert.equal(knownHostsLine('h', 22, key), `h ssh-ed25519 ${b64(key)}`);
     assert.equal(knownHostsLine('h', 2222, key), `[h]:2222 ssh-ed25519 ${b64(key)}`);
+  });
+});
+
+describe('ssh_config Include', () => {
+  test('included files are spliced in place: relative to ~/.ssh, globs sorted, missing ones ignored', () => {
+    const home = mkdtempSync(join(tmpdir(), 'certops-home-'));
+    try {
+      mkdirSync(join(home, '.ssh', 'config.d'), { recursive: true });
+      writeFileSync(join(home, '.ssh', 'config.d', '20-web'), 'Host web\n  Port 2020\n');
+      writeFileSync(join(home, '.ssh', 'config.d', '10-db'), 'Host db\n  Port 1010\n  Include ~/.ssh/deeper\n');
+      writeFileSync(join(home, '.ssh', 'deeper'), '  User nested\n');
+      writeFileSync(join(home, '.ssh', 'config'), 'Include config.d/* missing-file\nHost *\n  Port 22\n');
+      const text = readSshConfig(join(home, '.ssh', 'config'), home) ?? '';
+      assert.equal(resolveSsh('db', 'x', { configText: text, home, localUser: 'u' }).port, 1010);
+      assert.equal(resolveSsh('db', 'x', { configText: text, home, localUser: 'u' }).user, 'nested');
+      assert.equal(resolveSsh('web', 'x', { configText: text, home, localUser: 'u' }).port, 2020);
+      assert.equal(resolveSsh('other', 'x', { configText: text, home, localUser: 'u' }).port, 22);
+      writeFileSync(join(home, '.ssh', 'loop'), 'Include ~/.ssh/loop\n');
+      assert.throws(() => expandIncludes('Include ~/.ssh/loop\n', home, 0), /nested too deeply/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

@@ -56,17 +56,22 @@ export function expandAnsibleRange(pattern: string): string[] {
   const m = /^(.*?)\[([0-9a-z]+):([0-9a-z]+)(?::(\d+))?\](.*)$/i.exec(pattern);
   if (!m) return [pattern];
   const [, pre, from, to, stepText, post] = m;
-  const step = stepText ? Number(stepText) : 1;
+  const step = stepText ? Math.max(1, Number(stepText)) : 1;
+  // The tail is expanded once, and the product is capped, so nested ranges cannot explode.
+  const rests = expandAnsibleRange(post);
   const out: string[] = [];
+  const push = (middle: string) => {
+    for (const rest of rests) {
+      if (out.length >= MAX_HOSTS) return false;
+      out.push(`${pre}${middle}${rest}`);
+    }
+    return true;
+  };
   if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
     const width = from.length;
-    for (let i = Number(from); i <= Number(to) && out.length < MAX_HOSTS; i += step) {
-      for (const rest of expandAnsibleRange(post)) out.push(`${pre}${String(i).padStart(width, '0')}${rest}`);
-    }
+    for (let i = Number(from); i <= Number(to); i += step) if (!push(String(i).padStart(width, '0'))) break;
   } else if (from.length === 1 && to.length === 1) {
-    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0) && out.length < MAX_HOSTS; c += step) {
-      for (const rest of expandAnsibleRange(post)) out.push(`${pre}${String.fromCharCode(c)}${rest}`);
-    }
+    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += step) if (!push(String.fromCharCode(c))) break;
   } else return [pattern];
   return out;
 }

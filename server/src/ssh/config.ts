@@ -3,9 +3,9 @@
  * Match host/user/all through the ssh-config package, first value wins),
  * then the inventory's explicit fields, then OpenSSH's defaults.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import type { SshTarget } from '../inventory';
 
@@ -41,10 +41,10 @@ export interface ResolveOptions {
   localUser?: string;
 }
 
-/** Reads an ssh_config file, or undefined when it does not exist. */
-export function readSshConfig(file: string): string | undefined {
+/** Reads an ssh_config file with its `Include`s expanded in place, or undefined when it does not exist. */
+export function readSshConfig(file: string, home = homedir()): string | undefined {
   try {
-    return readFileSync(file, 'utf8');
+    return expandIncludes(readFileSync(file, 'utf8'), home, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
@@ -54,6 +54,52 @@ export function readSshConfig(file: string): string | undefined {
 /** The default ssh config path: ~/.ssh/config. */
 export function defaultSshConfigFile(home = homedir()): string {
   return join(home, '.ssh', 'config');
+}
+
+const MAX_INCLUDE_DEPTH = 16;
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * OpenSSH reads an `Include`d file at the point of the directive, inside the current Host/Match
+ * block, so splicing its text there keeps the meaning. Relative paths are under ~/.ssh; the last
+ * path component may be a glob (`config.d/*`), expanded in sorted order.
+ */
+export function expandIncludes(text: string, home: string, depth: number): string {
+  if (!/^\s*include\s/im.test(text)) return text;
+  let total = 0;
+  return text.split('\n').map((line) => {
+    const m = /^\s*include\s+(.+?)\s*$/i.exec(line);
+    if (!m) return line;
+    if (depth >= MAX_INCLUDE_DEPTH) throw new Error('Include nested too deeply');
+    const parts: string[] = [];
+    for (const spec of m[1].split(/\s+/)) {
+      const path = spec.replace(/^~(?=\/)/, home);
+      const abs = isAbsolute(path) ? path : join(home, '.ssh', path);
+      for (const f of globFiles(abs)) {
+        let body: string;
+        try {
+          body = readFileSync(f, 'utf8');
+        } catch {
+          continue; // OpenSSH ignores missing include files
+        }
+        total += body.length;
+        if (total > MAX_CONFIG_BYTES) throw new Error('included ssh config files are too large');
+        parts.push(expandIncludes(body, home, depth + 1));
+      }
+    }
+    return parts.join('\n');
+  }).join('\n');
+}
+
+function globFiles(path: string): string[] {
+  const base = basename(path);
+  if (!/[*?]/.test(base)) return [path];
+  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  try {
+    return readdirSync(dirname(path)).filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => join(dirname(path), n));
+  } catch {
+    return [];
+  }
 }
 
 function first(v: string | string[] | undefined): string | undefined {

@@ -48,6 +48,8 @@ interface Connection {
   hops: Client[];
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
+  /** uid/gid → name, learned from SFTP directory listings (SFTP's stat carries only ids). */
+  names?: { users: Map<number, string>; groups: Map<number, string>; listed: Set<string> };
 }
 
 /** A pool of connections, one per inventory host. */
@@ -93,7 +95,7 @@ export class SshPool {
   }
 
   private config(): string | undefined {
-    if (this.configText === null) this.configText = readSshConfig(this.opts.sshConfigFile ?? defaultSshConfigFile(this.opts.home ?? homedir()));
+    if (this.configText === null) this.configText = readSshConfig(this.opts.sshConfigFile ?? defaultSshConfigFile(this.opts.home ?? homedir()), this.opts.home ?? homedir());
     return this.configText;
   }
 }
@@ -564,7 +566,7 @@ class Remote implements RemoteHost {
             isDirectory: st.isDirectory(),
           });
         });
-      });
+      }).then(async (st) => (st ? { ...st, ...(await ownerNames(c, sftp, path, st.uid, st.gid)) } : st));
     });
   }
 
@@ -583,6 +585,26 @@ class Remote implements RemoteHost {
   close(): void {
     this.entry.close();
   }
+}
+
+/** Names for uid/gid from the `ls -l` style longname of an SFTP directory listing; cached per connection. */
+async function ownerNames(c: Connection, sftp: SFTPWrapper, path: string, uid: number, gid: number): Promise<{ owner?: string; group?: string }> {
+  c.names ??= { users: new Map(), groups: new Map(), listed: new Set() };
+  const { users, groups, listed } = c.names;
+  const dir = path.replace(/\/[^/]*$/, '') || '/';
+  if ((!users.has(uid) || !groups.has(gid)) && !listed.has(dir) && listed.size < 1000) {
+    listed.add(dir);
+    const entries = await new Promise<{ filename: string; longname: string; attrs: { uid: number; gid: number } }[]>((resolve) =>
+      sftp.readdir(dir, (err, list) => resolve(err ? [] : list.slice(0, 10_000))),
+    );
+    for (const e of entries) {
+      const f = e.longname.split(/\s+/);
+      if (f.length < 4) continue;
+      if (!users.has(e.attrs.uid) && !/^\d+$/.test(f[2])) users.set(e.attrs.uid, f[2]);
+      if (!groups.has(e.attrs.gid) && !/^\d+$/.test(f[3])) groups.set(e.attrs.gid, f[3]);
+    }
+  }
+  return { owner: users.get(uid), group: groups.get(gid) };
 }
 
 function fileError(path: string, code: string, reason: string): Error {
