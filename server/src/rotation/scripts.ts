@@ -149,7 +149,8 @@ export function swapScript(files: FilePlan[], lock: string, journalBefore: strin
 export function signalScript(signal: string, target: { pidFile?: string; process?: string }): string {
   if (!/^[A-Z][A-Z0-9]*$/.test(signal)) throw new Error(`"${signal}" is not a signal name (HUP, USR1, ...)`);
   if (target.pidFile !== undefined) {
-    return [`pid=$(cat -- ${q(target.pidFile)}) || exit 1`, `case "$pid" in ''|*[!0-9]*) echo ${q(`no pid in ${target.pidFile}`)} >&2; exit 1;; esac`, `kill -s ${signal} "$pid"`].join('\n');
+    // The first line: PostgreSQL's postmaster.pid holds more after the pid.
+    return [`pid=$(head -n 1 -- ${q(target.pidFile)} | tr -d ' \r') || exit 1`, `case "$pid" in ''|*[!0-9]*) echo ${q(`no pid in ${target.pidFile}`)} >&2; exit 1;; esac`, `kill -s ${signal} "$pid"`].join('\n');
   }
   if (target.process !== undefined) return `pkill -${signal} -x -- ${q(target.process)} || { echo ${q(`no process named ${target.process}`)} >&2; exit 1; }`;
   throw new Error('a signal reload needs pidFile or process');

@@ -1,0 +1,122 @@
+// Rotation against more real servers over a real sshd: stunnel reloaded by SIGHUP sent by exact
+// process name, and PostgreSQL reloaded by SIGHUP from its postmaster.pid and probed with STARTTLS
+// through the SSH connection (its key must stay owned by postgres and 0600).
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { probeTls } from '../../server/src/probe';
+import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { ensureLabPackages, freePort, PostgresLab, SshHostLab, startPostgres, startSshHost, waitForPort, writeInventory, writeKnownHosts } from './harness';
+
+const pki = new Pki();
+const root = pki.issue('root', { subject: '/CN=Servers Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
+const inter = pki.issue('inter', { subject: '/CN=Servers Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const leaf = (name: string, cn: string, days: number) => pki.issue(name, { subject: `/CN=${cn}`, issuer: inter, ext: leafExt(`DNS:${cn}`), notAfter: days * 86400 });
+const tunOld = leaf('tun-old', 'tunnel.certops.test', 60);
+const tunNew = leaf('tun-new', 'tunnel.certops.test', 200);
+const pgOld = leaf('pg-old', 'db.certops.test', 60);
+const pgNew = leaf('pg-new', 'db.certops.test', 200);
+// A name of our own for the stunnel process, so the signal by name reaches only this test's stunnel.
+const STUNNEL_NAME = 'certops-stunnel';
+
+let host: SshHostLab;
+let pg: PostgresLab;
+let dir: string;
+let inventory: string;
+let knownHosts: string;
+let sshConfig: string;
+let tunnel: { port: number; cert: string; key: string; pidFile: string };
+
+const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts], {
+    encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore',
+  } as never) as unknown as { status: number; stdout: string; stderr: string };
+
+async function startStunnel(): Promise<typeof tunnel> {
+  ensureLabPackages();
+  const d = join(dir, 'stunnel');
+  execFileSync('mkdir', ['-p', d]);
+  const port = await freePort();
+  const cert = join(d, 'stunnel.pem');
+  const key = join(d, 'stunnel.key');
+  const pidFile = join(d, 'stunnel.pid');
+  writeFileSync(cert, tunOld.pem + inter.pem, { mode: 0o644 });
+  writeFileSync(key, tunOld.keyPem, { mode: 0o600 });
+  writeFileSync(join(d, 'stunnel.conf'), [`pid = ${pidFile}`, 'foreground = no', `output = ${join(d, 'stunnel.log')}`, '[svc]', `accept = 127.0.0.1:${port}`, `connect = 127.0.0.1:9`, `cert = ${cert}`, `key = ${key}`, ''].join('\n'));
+  const binary = join(d, STUNNEL_NAME);
+  symlinkSync('/usr/bin/stunnel4', binary);
+  const r = spawnSync(binary, [join(d, 'stunnel.conf')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`stunnel failed to start: ${r.stderr}`);
+  await waitForPort('127.0.0.1', port);
+  return { port, cert, key, pidFile };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'certops-servers-lab-'));
+  chmodSync(dir, 0o755);
+  [host, pg] = await Promise.all([startSshHost({ address: '127.0.0.12', users: ['root'] }), startPostgres({ cert: pgOld.pem + inter.pem, key: pgOld.keyPem })]);
+  tunnel = await startStunnel();
+  sshConfig = join(dir, 'ssh_config');
+  writeFileSync(sshConfig, '');
+  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  const caFile = join(dir, 'ca.crt');
+  writeFileSync(caFile, root.pem);
+  inventory = writeInventory(dir, {
+    hosts: [
+      {
+        name: 'db',
+        ssh: { host: host.host, port: host.port, user: 'root', identityFile: host.userKeyPath },
+        endpoints: [
+          {
+            name: 'tunnel',
+            probe: { host: '127.0.0.1', port: tunnel.port, servername: 'tunnel.certops.test' },
+            files: { cert: tunnel.cert, key: tunnel.key, ca: caFile },
+            reload: { kind: 'signal', signal: 'HUP', process: STUNNEL_NAME },
+          },
+          {
+            name: 'postgres',
+            probe: { host: '127.0.0.1', port: pg.port, servername: 'db.certops.test', via: 'ssh', starttls: 'postgres' },
+            files: { cert: pg.certFile, key: pg.keyFile, ca: caFile },
+            reload: { kind: 'signal', signal: 'HUP', pidFile: join(pg.dir, 'data', 'postmaster.pid') },
+          },
+        ],
+      },
+    ],
+  });
+});
+
+after(async () => {
+  try {
+    process.kill(Number(readFileSync(tunnel.pidFile, 'utf8').trim()), 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+  await Promise.all([host?.stop(), pg?.stop()]);
+  pki.dispose();
+});
+
+test('stunnel, SIGHUP by exact process name: rotated and verified', async () => {
+  const r = cli('rotate', 'db/tunnel', '--cert', pki.write('tun.pem', tunNew.pem + inter.pem, 0o644), '--key', tunNew.keyPath);
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /db\/tunnel\s+rotated/);
+  const served = await probeTls({ host: '127.0.0.1', port: tunnel.port, servername: 'tunnel.certops.test' });
+  assert.equal(sha(served.chain[0].der), sha(tunNew.der));
+});
+
+test('PostgreSQL, SIGHUP from postmaster.pid, probed with STARTTLS through SSH: the key stays owned by postgres, 0600', async () => {
+  const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const r = cli('rotate', 'db/postgres', '--cert', pki.write('pg.pem', pgNew.pem + inter.pem, 0o644), '--key', pgNew.keyPath, '--json');
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${pg.log()}`);
+  const served = await probeTls({ host: '127.0.0.1', port: pg.port, servername: 'db.certops.test', starttls: 'postgres' });
+  assert.equal(sha(served.chain[0].der), sha(pgNew.der));
+  const key = statSync(pg.keyFile);
+  assert.equal(key.uid, pgUid);
+  assert.equal(key.mode & 0o777, 0o600);
+  assert.equal(statSync(pg.certFile).uid, pgUid);
+  assert.equal(readFileSync(pg.keyFile, 'utf8'), pgNew.keyPem);
+});
