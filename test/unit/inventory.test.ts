@@ -62,7 +62,7 @@ describe('inventory validation', () => {
     assert.deepEqual(problem((d) => ((d.hosts[0] as { ssh: unknown }).ssh = 42)), { jsonPath: '$.hosts[0].ssh', problem: 'must be a string or an object' });
     assert.deepEqual(problem((d) => ((d.hosts[0].endpoints[0] as Record<string, unknown>)['relaod'] = {})), { jsonPath: '$.hosts[0].endpoints[0].relaod', problem: 'is not a known property' });
     assert.deepEqual(problem((d) => (d.hosts[1].name = 'web1')), { jsonPath: '$.hosts[1].name', problem: 'duplicate host name "web1"' });
-    assert.deepEqual(problem((d) => d.hosts[0].endpoints.push(endpoint())), { jsonPath: '$.hosts[0].endpoints[1].name', problem: 'duplicate endpoint name "https" in host "web1"' });
+    assert.deepEqual(problem((d) => (d.hosts[0].endpoints as unknown[]).push(endpoint())), { jsonPath: '$.hosts[0].endpoints[1].name', problem: 'duplicate endpoint name "https" in host "web1"' });
     assert.deepEqual(problem((d) => (d.hosts[0].name = 'a/b')), { jsonPath: '$.hosts[0].name', problem: 'does not have the expected form (Letters, digits, space, and _ . @ : - (no slash).)' });
     assert.deepEqual(problem((d) => (d.hosts[0].endpoints[0].expiry = { warningDays: 2, criticalDays: 7 })), { jsonPath: '$.hosts[0].endpoints[0].expiry.criticalDays', problem: 'must not be larger than warningDays' });
   });
