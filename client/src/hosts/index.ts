@@ -44,9 +44,9 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
     watchInventory(session),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!HOSTS_SECTIONS.some((s) => e.affectsConfiguration(s))) return;
-      session.reconfigure();
-      context.subscriptions.push(watchInventory(session));
-      monitor.schedule();
+      session.reconfigure(e);
+      if (e.affectsConfiguration('certops.inventory')) context.subscriptions.push(watchInventory(session));
+      if (e.affectsConfiguration('certops.monitor')) monitor.schedule();
     }),
   );
   if (client) context.subscriptions.push(client.onRequest(ReadSiblingRequest.method, (p: ReadSiblingParams) => fs.readSibling(p)));
@@ -63,6 +63,8 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
   };
   context.subscriptions.push(
     view.onDidChangeVisibility((e) => firstLook(e.visible)),
+    // An inventory created while the view is shown is checked at once too.
+    session.onDidChange(() => firstLook(view.visible)),
     session.onDidRefresh(() => (checked = true)),
   );
   firstLook(view.visible);

@@ -2,10 +2,14 @@
 // Secrets never reach settings or logs: a remembered passphrase lives in SecretStorage only.
 import * as vscode from 'vscode';
 import type { Prompts } from './engine';
+import { display } from './items';
 
 // A stored passphrase asked for again this soon was wrong: forget it and ask the user.
 const RETRY_WINDOW_MS = 30_000;
 const INDEX_KEY = 'certops.passphrases';
+
+/** The parts of `vscode.window` the prompts use (tests answer them without a person). */
+export type PromptUi = Pick<typeof vscode.window, 'showWarningMessage' | 'showInputBox'>;
 
 /** Prompts with modal dialogs and password input boxes. */
 export class VsCodePrompts implements Prompts {
@@ -16,6 +20,7 @@ export class VsCodePrompts implements Prompts {
     /** Which identity files have a stored passphrase (their paths only), so they can all be forgotten. */
     private readonly index: vscode.Memento,
     private readonly remember: () => boolean,
+    private readonly ui: PromptUi = vscode.window,
   ) {}
 
   private stored(): string[] {
@@ -25,8 +30,8 @@ export class VsCodePrompts implements Prompts {
   async unknownHostKey(info: { host: string; port: number; keyType: string; sha256: string }): Promise<'once' | 'save' | 'cancel'> {
     const once = 'Accept Once';
     const save = 'Accept and Save';
-    const choice = await vscode.window.showWarningMessage(
-      `The authenticity of host ${info.host}${info.port === 22 ? '' : ` port ${info.port}`} cannot be established.`,
+    const choice = await this.ui.showWarningMessage(
+      `The authenticity of host ${display(info.host)}${info.port === 22 ? '' : ` port ${info.port}`} cannot be established.`,
       {
         modal: true,
         detail: `Its ${info.keyType} key fingerprint is\n${info.sha256}\n\nCompare it with the fingerprint the host's administrator gives you (ssh-keygen -lf on the host's public key). "Accept and Save" adds the key to your known_hosts file.`,
@@ -49,9 +54,9 @@ export class VsCodePrompts implements Prompts {
       }
       if (stored !== undefined) await this.secrets.delete(key);
     }
-    const value = await vscode.window.showInputBox({
+    const value = await this.ui.showInputBox({
       title: 'Cert Ops: SSH key passphrase',
-      prompt: `Passphrase for ${info.identityFile} (connecting to ${info.host})${remember ? '; it will be kept in VS Code\'s secret storage' : ''}`,
+      prompt: `Passphrase for ${display(info.identityFile)} (connecting to ${display(info.host)})${remember ? '; it will be kept in VS Code\'s secret storage' : ''}`,
       password: true,
       ignoreFocusOut: true,
     });
@@ -65,7 +70,7 @@ export class VsCodePrompts implements Prompts {
 
   password(info: { user: string; host: string }): Promise<string | undefined> {
     return Promise.resolve(
-      vscode.window.showInputBox({ title: 'Cert Ops: SSH password', prompt: `Password for ${info.user}@${info.host}`, password: true, ignoreFocusOut: true }),
+      this.ui.showInputBox({ title: 'Cert Ops: SSH password', prompt: `Password for ${display(`${info.user}@${info.host}`)}`, password: true, ignoreFocusOut: true }),
     );
   }
 

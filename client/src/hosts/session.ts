@@ -56,12 +56,15 @@ export class HostsSession implements vscode.Disposable, TreeModel {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /** Re-reads the settings; a new SSH configuration closes the pooled connections. */
-  reconfigure(): void {
+  /** Re-reads the settings; new SSH settings close the pooled connections, a new inventory path reloads. */
+  reconfigure(e: vscode.ConfigurationChangeEvent): void {
     this.settings = readHostsSettings();
-    this.pool?.closeAll();
-    this.pool = undefined;
-    this.reload();
+    if (e.affectsConfiguration('certops.ssh')) {
+      this.pool?.closeAll();
+      this.pool = undefined;
+    }
+    if (e.affectsConfiguration('certops.inventory')) this.reload();
+    else this.changed.fire();
   }
 
   private sshPool(): SshPool {
