@@ -1,7 +1,7 @@
 // `certops status`, `hosts` and `probe --via/--starttls` against a real sshd, nginx and PostgreSQL:
 // what is on disk vs what is served, key exposure, host keys as the CLI treats them, invalid inventories.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
 import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 import {
-  createLabUser, freePort, LabUser, NginxLab, PostgresLab, SshHostLab, startNginx, startPostgres, startSshHost, writeInventory, writeKnownHosts,
+  createLabUser, freePort, generateUserKey, LabUser, NginxLab, PostgresLab, SshHostLab, startNginx, startPostgres, startSshHost, writeInventory, writeKnownHosts,
 } from './harness';
 
 const pki = new Pki();
@@ -200,6 +200,38 @@ test('an invalid inventory exits 2 with one line: file, JSON path, problem', () 
   const unknown = cli('status', 'nosuchhost', ...remote());
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /no host "nosuchhost"/);
+});
+
+test('an encrypted identity file: the CLI asks for the passphrase on a terminal without echo, and skips the key without one', async () => {
+  const enc = generateUserKey(dir, 'cli-encrypted', 'tty secret 42');
+  host.authorize(enc.publicKey);
+  const doc = JSON.parse(readFileSync(inventory, 'utf8'));
+  const inv = writeInventory(dir, { hosts: [{ ...doc.hosts[0], name: 'enc', ssh: { ...doc.hosts[0].ssh, identityFile: enc.path }, endpoints: [doc.hosts[0].endpoints[1]] }] }, 'enc.json');
+  const args = ['status', '--inventory', inv, '--ssh-config', sshConfig, '--known-hosts', knownHosts];
+
+  // No terminal: nothing is asked, the key is skipped, authentication fails with the reason.
+  const noTty = cli(...args);
+  assert.equal(noTty.status, 1);
+  assert.match(noTty.stdout, /enc\/direct\s+UNREACHABLE/);
+  assert.match(noTty.stdout, /authentication failed/);
+
+  // A real pseudo-terminal (script(1)); the passphrase is typed once the prompt shows.
+  const command = [process.execPath, resolve('dist/cli.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' } });
+  let output = '';
+  let typed = false;
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    if (!typed && output.includes(`Enter passphrase for ${enc.path}: `)) {
+      typed = true;
+      child.stdin.write('tty secret 42\r');
+    }
+  });
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  assert.equal(typed, true, `the prompt was shown: ${output}`);
+  assert.equal(code, 0, output);
+  assert.match(output, /enc\/direct\s+OK/);
+  assert.equal(output.includes('tty secret 42'), false, 'the passphrase is not echoed');
 });
 
 test('certops probe --via HOST reaches a service bound to the host\'s loopback; --starttls postgres reads PostgreSQL\'s certificate', () => {
