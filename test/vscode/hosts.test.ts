@@ -37,6 +37,26 @@ const row = (parent: ItemSpec, label: string) => {
 };
 const remote = (path: string) => vscode.Uri.from({ scheme: 'certops-remote', path: `/lab${path}` });
 
+/** certops.json in the workspace: the lab host and its nginx endpoint. */
+function writeLabInventory(): void {
+  writeInventory(sampleFolder().root.fsPath, {
+    hosts: [
+      {
+        name: 'lab',
+        ssh: { host: ssh!.host, port: ssh!.port, user: ssh!.username, identityFile: ssh!.userKeyPath },
+        endpoints: [
+          {
+            name: 'https',
+            probe: { host: nginx!.host, port: nginx!.port, servername: 'lab.certops.test' },
+            files: { cert: nginx!.certFile, key: nginx!.keyFile, ca: join(nginx!.dir, 'ca.crt') },
+            reload: { kind: 'signal', pidFile: join(nginx!.dir, 'nginx.pid') },
+          },
+        ],
+      },
+    ],
+  });
+}
+
 /** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
 async function screenshot(name: string): Promise<void> {
   const dir = process.env.CERTOPS_SCREENSHOT_DIR;
@@ -73,22 +93,7 @@ describe('the hosts view against a real sshd and nginx', function () {
     await config.update('ssh.knownHostsFile', knownHosts, vscode.ConfigurationTarget.Global);
     await config.update('ssh.configFile', join(folder, '.certops-ssh_config'), vscode.ConfigurationTarget.Global);
     await config.update('monitor.intervalMinutes', 0, vscode.ConfigurationTarget.Global);
-    writeInventory(folder, {
-      hosts: [
-        {
-          name: 'lab',
-          ssh: { host: ssh.host, port: ssh.port, user: ssh.username, identityFile: ssh.userKeyPath },
-          endpoints: [
-            {
-              name: 'https',
-              probe: { host: nginx.host, port: nginx.port, servername: 'lab.certops.test' },
-              files: { cert: nginx.certFile, key: nginx.keyFile, ca: join(nginx.dir, 'ca.crt') },
-              reload: { kind: 'signal', pidFile: join(nginx.dir, 'nginx.pid') },
-            },
-          ],
-        },
-      ],
-    });
+    writeLabInventory();
     const session = api.hosts.session;
     await until('the inventory to load', () => session.state === 'loaded' && session.settings.knownHostsFile === knownHosts && session.inventory?.hosts.length === 1);
   });
@@ -211,5 +216,22 @@ describe('the hosts view against a real sshd and nginx', function () {
     await until('the inventory to be refused', () => api.hosts.session.state === 'invalid');
     assert.match(String(api.hosts.view.message), /certops\.json: \$\.hosts\[0\]\.endpoints\[0\]\.probe\.port: /);
     assert.deepEqual(rows(), []);
+  });
+
+  it('a changed host key is refused: the endpoint is unreachable, naming the known_hosts line', async () => {
+    writeLabInventory();
+    await until('the inventory to load again', () => api.hosts.session.state === 'loaded' && api.hosts.session.inventory?.hosts.length === 1);
+    await ssh!.rotateHostKey();
+    // New SSH settings close the pooled connection, so the next check connects afresh.
+    const folder = sampleFolder().root.fsPath;
+    writeFileSync(join(folder, '.certops-ssh_config2'), '');
+    await vscode.workspace.getConfiguration('certops').update('ssh.configFile', join(folder, '.certops-ssh_config2'), vscode.ConfigurationTarget.Global);
+    await until('the new SSH settings', () => api.hosts.session.settings.sshConfigFile?.endsWith('.certops-ssh_config2'));
+    const [s] = await refresh();
+    assert.equal(s.states[0], 'unreachable');
+    assert.match(s.messages.join('\n'), /HOST KEY CHANGED.*\.certops-known_hosts:1/);
+    const [endpoint] = rows(rows()[0]);
+    assert.match(String(api.hosts.tree.getTreeItem(endpoint).description), /^unreachable/);
+    assert.ok(rows(endpoint).some((r) => /HOST KEY CHANGED/.test(r.label)));
   });
 });
