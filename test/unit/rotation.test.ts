@@ -109,6 +109,25 @@ describe('rotation transaction', () => {
     assert.ok(!s.host.log.some((l) => l.includes(newLeaf.keyPem.split('\n')[1])));
   });
 
+  test('backups are kept to --keep per file; the journal lists the phases done', async () => {
+    const s = setup();
+    const journals: string[] = [];
+    s.host.faults.push((sc) => {
+      for (const m of sc.matchAll(/printf '%s\\n' '(\{"version".*?\})'/g)) journals.push(m[1]);
+      return undefined;
+    });
+    for (let i = 0; i < 4; i++) {
+      const [a] = await rotateEndpoint(s.deps, files(newLeaf, newLeaf), { ...fast, keepBackups: 2 });
+      assert.equal(a.state, 'rotated', a.message);
+      const [b] = await rotateEndpoint(s.deps, files(oldLeaf, oldLeaf), { ...fast, keepBackups: 2, allowEarlierExpiry: true });
+      assert.equal(b.state, 'rotated', b.message);
+    }
+    const backups = readdirSync(s.dir).filter((n) => n.startsWith('server.crt.certops-backup-'));
+    assert.equal(backups.length, 2);
+    const last = decodeJournal(journals[journals.length - 1]);
+    assert.deepEqual(last?.done, ['locked', 'backed-up', 'placing', 'placed']);
+  });
+
   test('the key is created with its mode: the staging script sets the umask before the file exists and never chmods', async () => {
     const s = setup();
     await rotate(s.deps, files(newLeaf, newLeaf), fast);

@@ -38,6 +38,8 @@ export interface Journal {
   startedAt: string;
   updatedAt: string;
   phase: Phase;
+  /** Every phase reached so far, in order: the steps done. */
+  done?: Phase[];
   files: FilePlan[];
   /** SHA-256 of the leaf served before the rotation (the rollback target). */
   oldServed: string;

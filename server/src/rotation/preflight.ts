@@ -150,13 +150,13 @@ export function localPreflight(files: NewFiles, opts: { servername?: string; now
  * else the endpoint's current CA file, else the file's own self-signed root,
  * else `fallbackRoots` (the system store).
  */
-export function checkChain(files: NewFiles, opts: { roots: { source: string; certs: Buffer[] }[]; now: Date }): Finding | undefined {
+export function checkChain(files: NewFiles, opts: { roots: { source: string; certs: Buffer[] }[]; fallback?: { source: string; certs: Buffer[] }; now: Date }): Finding | undefined {
   const certs = certificates(analyse(files.cert));
   const leaf = leafOf(files.cert);
   if (!leaf) return undefined;
   const others = certs.filter((c) => c.sha256 !== leaf.sha256);
   const ownRoots = others.filter((c) => c.selfIssued).map((c) => c[RAW].der);
-  const candidates = [...opts.roots, { source: `the root in ${files.names.cert}`, certs: ownRoots }].filter((r) => r.certs.length > 0);
+  const candidates = [...opts.roots, { source: `the root in ${files.names.cert}`, certs: ownRoots }, ...(opts.fallback ? [opts.fallback] : [])].filter((r) => r.certs.length > 0);
   const chosen = candidates[0];
   if (!chosen) {
     return { severity: 'error', code: 'chain-invalid', message: `${files.names.cert}: no trust anchor to verify the chain against (pass --ca FILE)` };

@@ -151,9 +151,15 @@ export class Transaction {
 
   /** The journal with a new phase, as text for a script. */
   journalAt(phase: Phase): string {
-    if (!this.journal) throw new Error('no journal');
-    this.journal = { ...this.journal, phase, updatedAt: this.deps.now().toISOString() };
+    this.journal = this.journalWith(phase);
     return encodeJournal(this.journal);
+  }
+
+  /** The journal as it will be at `phase`, without moving there yet. */
+  journalWith(phase: Phase): Journal {
+    if (!this.journal) throw new Error('no journal');
+    const done = this.journal.done ?? [];
+    return { ...this.journal, phase, updatedAt: this.deps.now().toISOString(), done: done[done.length - 1] === phase ? done : [...done, phase] };
   }
 
   /** Records a probe; consecutive identical outcomes are kept once so a long wait stays short. */
@@ -220,11 +226,10 @@ export class Transaction {
    * the certificate file's hash tells) and the phase is set accordingly.
    */
   async swap(files: FilePlan[], before: Phase, after: Phase, expectCertSha: string): Promise<void> {
-    const script = swapScript(files, this.lock, this.journalAt(before), this.journalAt(after));
-    if (this.journal) this.journal.phase = before;
+    const script = swapScript(files, this.lock, this.journalAt(before), encodeJournal(this.journalWith(after)));
     const r = await this.sh(script);
     if (r.code === 0) {
-      if (this.journal) this.journal.phase = after;
+      this.journalAt(after);
       return;
     }
     const why = oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`;
@@ -232,7 +237,7 @@ export class Transaction {
       throw new StepFailure(`${why}; the renames before it were undone`);
     }
     const placed = await this.certFileSha(files).catch(() => undefined);
-    if (placed === expectCertSha && this.journal) this.journal.phase = after;
+    if (placed === expectCertSha) this.journalAt(after);
     throw new StepFailure(why);
   }
 
@@ -401,7 +406,7 @@ export function newJournal(tx: Transaction, kind: Journal['kind'], files: FilePl
   const now = tx.deps.now().toISOString();
   return {
     version: 1, id: tx.id, kind, who: tx.deps.who, machine: tx.deps.machine, pid: tx.deps.pid, host: tx.deps.host, endpoint: tx.deps.endpoint.name,
-    startedAt: now, updatedAt: now, phase: 'locked', files, oldServed, newLeaf, oldCertFile, newCertFile,
+    startedAt: now, updatedAt: now, phase: 'locked', done: ['locked'], files, oldServed, newLeaf, oldCertFile, newCertFile,
   };
 }
 
@@ -420,12 +425,12 @@ export async function execute(
   const { endpoint, remote } = tx.deps;
   const keep = Math.max(1, tx.opts.keepBackups ?? 5);
   try {
-    await tx.step('backup', () => tx.shOk(backupScript(plans, keep, tx.lock, tx.journalAt('backed-up')), 'backup'), () => plans.map((p) => p.backup).join(', '));
+    await tx.step('backup', () => tx.shOk(backupScript(plans, keep, tx.lock, encodeJournal(tx.journalWith('backed-up'))), 'backup'), () => plans.map((p) => p.backup).join(', '));
   } catch (e) {
     await tx.sh(releaseScript(tx.lock, plans.flatMap((p) => [p.temp, p.prev, p.backup]))).catch(() => undefined);
     return tx.finish('refused', `${(e as Error).message}; nothing was changed`);
   }
-  if (tx.journal) tx.journal.phase = 'backed-up';
+  tx.journalAt('backed-up');
   try {
     if (endpoint.hooks?.before) {
       const cmd = endpoint.hooks.before;
@@ -502,7 +507,7 @@ export async function rotate(deps: RotationDeps, files: NewFiles, opts: Rotation
       ...(files.ca ? [{ source: files.names.ca ?? 'the CA file', certs: pre.caCerts }] : []),
       ...(remoteCa ? [{ source: `${deps.host}:${endpoint.files.ca}`, certs: certificatesDer(remoteCa) }] : []),
     ];
-    const chain = checkChain(files, { roots: opts.fallbackRoots ? [...roots, { source: 'the file\'s own root', certs: [] }, opts.fallbackRoots] : roots, now });
+    const chain = checkChain(files, { roots, fallback: opts.fallbackRoots, now });
     const late = checkExpiry(pre.leaf, tx.record.old.file);
     for (const f of [chain, late]) if (f) tx.record.findings.push(f);
     if (chain) return refuse(chain.message);
