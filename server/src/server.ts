@@ -275,11 +275,10 @@ function refreshAll(): void {
 }
 
 // TextDocuments also fires onDidChangeContent on open, which schedules the analysis.
-documents.onDidOpen(({ document }) => {
-  forgetRemoteSiblings(document.uri);
-  revalidateDependents(document.uri);
-});
+documents.onDidOpen(({ document }) => revalidateDependents(document.uri));
 documents.onDidChangeContent(({ document }) => {
+  // A remote document changes only when it is opened or re-read from its host: its siblings may have changed too.
+  forgetRemoteSiblings(document.uri);
   schedule(document);
   revalidateDependents(document.uri);
 });

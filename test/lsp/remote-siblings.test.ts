@@ -48,6 +48,17 @@ describe('pairing of remote documents through certops/readSibling', () => {
     await lsp.close(keyUri);
   });
 
+  it('when a remote document is re-read from its host, its siblings are read again too', async () => {
+    const certUri = 'certops-remote:/web4/etc/tls/node.crt';
+    const keyUri = 'certops-remote:/web4/etc/tls/node.key';
+    remote.set(certUri, intermediate.pem);
+    assert.deepEqual(codes(await lsp.open(keyUri, leaf.keyPem)), ['key-mismatch']);
+    // The certificate was renewed on the host; the editor re-reads the key file (same text, new version).
+    remote.set(certUri, leaf.pem + intermediate.pem);
+    assert.deepEqual(codes(await lsp.change(keyUri, leaf.keyPem)), []);
+    await lsp.close(keyUri);
+  });
+
   it('a sibling the client cannot read is simply not paired', async () => {
     const keyUri = 'certops-remote:/web3/etc/tls/lonely.key';
     const diags = await lsp.open(keyUri, intermediate.keyPem);
