@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import * as tls from 'node:tls';
 import type { EndpointEntry } from '../../server/src/rotation/contract';
 import { readEvidence, renderMarkdown, writeEvidence } from '../../server/src/rotation/evidence';
 import { rollbackEndpoint, rotateEndpoint } from '../../server/src/rotation';
@@ -15,6 +16,7 @@ import { decodeJournal, lockPath } from '../../server/src/rotation/journal';
 import { recoverEndpoint } from '../../server/src/rotation/recover';
 import { runFleet } from '../../server/src/rotation/fleet';
 import type { NewFiles } from '../../server/src/rotation/preflight';
+import { runCheck } from '../../server/src/rotation/served';
 import { rotate } from '../../server/src/rotation/transaction';
 import { DAY, leafExt, Pki } from '../fixtures/pki';
 import { FakeServer, fakeDeps, LocalHost, result } from './rotation-fakes';
@@ -341,6 +343,28 @@ describe('interrupted rotations', () => {
     assert.equal(rec?.state, 'refused');
     assert.match(rec?.message ?? '', /another rotation holds/);
     assert.ok(existsSync(lockPath(s.cert)));
+  });
+});
+
+describe('checks after verify', () => {
+  test('send/expect over TLS (PING → +PONG) and a local command', async () => {
+    const server = tls.createServer({ cert: newLeaf.pem, key: newLeaf.keyPem }, (c) => c.on('data', (d: Buffer) => c.write(d.toString().startsWith('PING') ? '+PONG\r\n' : '-ERR\r\n')));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ep = (check: EndpointEntry['check']): EndpointEntry => ({ name: 'r', probe: { host: '127.0.0.1', port, servername: 'web.example.test' }, files: { cert: '/x' }, reload: { kind: 'none' }, check });
+      const host = new LocalHost();
+      const ok = await runCheck(ep({ send: 'PING', expect: '+PONG' }), host, 5000);
+      assert.deepEqual([ok?.ok, ok?.output.trim()], [true, '+PONG']);
+      const bad = await runCheck(ep({ send: 'HELLO', expect: '+PONG' }), host, 500);
+      assert.equal(bad?.ok, false);
+      assert.match(bad?.output ?? '', /-ERR/);
+      const local = await runCheck(ep({ command: 'echo fine; exit 0', where: 'local' }), host);
+      assert.deepEqual([local?.ok, local?.output.trim()], [true, 'fine']);
+      assert.equal(host.log.length, 0, 'a local check never runs on the host');
+    } finally {
+      server.close();
+    }
   });
 });
 

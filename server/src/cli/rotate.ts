@@ -5,7 +5,7 @@ import { SYSTEM_BUNDLE } from '../analysis/truststore';
 import type { HostEntry, EndpointEntry, Inventory } from '../inventory';
 import { SelectorError, selectEndpoints } from '../inventory';
 import {
-  endpointProber, evidenceDir, FinalState, NewFiles, ProgressEvent, readEvidence, rollbackEndpoint, rotateEndpoint, RotationDeps, RotationOptions,
+  evidenceDir, FinalState, NewFiles, ProgressEvent, readEvidence, rollbackEndpoint, rotateEndpoint, rotationDeps, RotationDeps, RotationOptions,
   RotationRecord, runFleet, writeEvidence,
 } from '../rotation';
 import type { FleetResult } from '../rotation';
@@ -85,16 +85,6 @@ function readBounded(path: string): Buffer {
   return readInput(path);
 }
 
-/** Whether a process of this machine is alive (EPERM means it is, under another user). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The system store, the last resort for the chain check; absent on some machines. */
 function fallbackRoots(io: CliIo): RotationOptions['fallbackRoots'] {
   const file = io.env.SSL_CERT_FILE || SYSTEM_BUNDLE;
@@ -126,22 +116,7 @@ function progressPrinter(io: CliIo, json: boolean): (e: ProgressEvent) => void {
 
 /** Everything a transaction needs, for one endpoint, from the pool and this process. */
 async function depsFor(pool: SshPool, host: HostEntry, endpoint: EndpointEntry, progress: (e: ProgressEvent) => void): Promise<RotationDeps> {
-  const remote = await pool.get(host);
-  let n = 0;
-  return {
-    host: host.name,
-    endpoint,
-    remote,
-    probe: endpointProber(endpoint, remote),
-    who: `${userInfo().username}@${hostname()}`,
-    machine: hostname(),
-    pid: process.pid,
-    now: () => new Date(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    random: () => `${Math.random().toString(36).slice(2, 8)}${n++}`,
-    progress,
-    isAlive,
-  };
+  return rotationDeps(host.name, endpoint, await pool.get(host), { progress });
 }
 
 /** A record for an endpoint that could not even be connected to. */

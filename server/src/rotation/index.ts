@@ -3,7 +3,11 @@
  * the CLI and the extension drive these functions with a RemoteHost from the
  * SSH pool and write the records with writeEvidence.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import type { EndpointEntry, RemoteHost } from './contract';
 import type { RotationRecord } from './evidence';
+import { endpointProber } from './served';
 import { localPreflight, NewFiles } from './preflight';
 import { recoverEndpoint } from './recover';
 import { rollbackRotation } from './rollback';
@@ -22,6 +26,38 @@ export { recoverEndpoint } from './recover';
 export { rollbackRotation } from './rollback';
 export { runFleet } from './fleet';
 export type { FleetItem, FleetResult } from './fleet';
+
+/** Whether a process of this machine is alive (EPERM means it is, under another user). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The dependencies of a transaction for one endpoint over a live RemoteHost:
+ * the endpoint's own prober, this user and machine, the real clock.
+ */
+export function rotationDeps(hostName: string, endpoint: EndpointEntry, remote: RemoteHost, extra: Partial<RotationDeps> = {}): RotationDeps {
+  let n = 0;
+  return {
+    host: hostName,
+    endpoint,
+    remote,
+    probe: endpointProber(endpoint, remote),
+    who: `${userInfo().username}@${hostname()}`,
+    machine: hostname(),
+    pid: process.pid,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: () => `${randomBytes(4).toString('hex')}${n++}`,
+    isAlive,
+    ...extra,
+  };
+}
 
 /**
  * Rotates one endpoint, first finishing any interrupted rotation its lock
