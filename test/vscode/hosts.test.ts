@@ -120,6 +120,9 @@ describe('the hosts view against a real sshd and nginx', function () {
     assert.match(String(row(endpoint, 'key').description), new RegExp(`^${nginx!.keyFile} · 0600 (root|0):(root|0)$`));
     assert.match(String(row(endpoint, 'cert').description), / · 0644 (root|0):(root|0)$/);
     assert.equal(row(endpoint, 'served').contextValue, 'certops:served fingerprint');
+    // "Copy SHA-256 Fingerprint" on the served row copies what the probe saw.
+    await vscode.commands.executeCommand('certops.hosts.copyFingerprint', rows(endpoint).find((r) => r.label === 'served'));
+    assert.equal(await vscode.env.clipboard.readText(), statuses[0].served?.sha256);
     // The status bar names the nearest expiry across the inventory.
     assert.match(api.hosts.monitor.statusBarText, /^\$\(shield\) lab\/https (59|60)d$/);
   });
