@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { probeTls, ProbeOptions } from '../probe';
+import { probeEndpoint } from '../hosts';
 import type { EndpointEntry, ExecResult, RemoteHost } from './contract';
 
 /** The leaf an endpoint served at one handshake. */
@@ -18,16 +18,10 @@ export interface Served {
 /** Makes one handshake and reports the served leaf; rejects when no handshake completes. */
 export type Prober = () => Promise<Served>;
 
-/** A prober for an endpoint: direct, or through `remote` for `via: 'ssh'`; STARTTLS as configured. */
+/** A prober for an endpoint: the status module's probe (direct or through `remote`, STARTTLS, SNI as configured). */
 export function endpointProber(endpoint: EndpointEntry, remote: RemoteHost, timeoutMs = 5000): Prober {
-  const p = endpoint.probe;
   return async () => {
-    const socket = p.via === 'ssh' ? await remote.forwardOut(p.host, p.port) : undefined;
-    const opts: ProbeOptions = { host: p.host, port: p.port, timeoutMs, alpn: [] };
-    if (socket) opts.socket = socket;
-    if (p.starttls) opts.starttls = p.starttls;
-    if (p.servername !== undefined) opts.servername = p.servername;
-    const r = await probeTls(opts);
+    const r = await probeEndpoint(remote, endpoint, timeoutMs);
     return { sha256: r.chain[0].sha256, chain: r.chain.map((c) => c.sha256) };
   };
 }
