@@ -340,6 +340,21 @@ test('an unknown host accepted "once" connects without writing known_hosts', asy
   }
 });
 
+test('an idle connection is closed, and the next operation opens a new one', async () => {
+  const p = pool(recordingPrompts().prompts, { idleMs: 200 });
+  try {
+    const remote = await p.get(hostEntry(target));
+    await remote.exec(['true']);
+    assert.equal(p.connectionCount, 1);
+    for (let i = 0; i < 100 && p.connectionCount > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.connectionCount, 0, 'closed once idle');
+    assert.equal((await remote.exec(['echo', 'back'])).stdout.toString(), 'back\n');
+    assert.equal(p.connectionCount, 1);
+  } finally {
+    p.closeAll();
+  }
+});
+
 test('cancellation: an aborted command rejects as cancelled', async () => {
   const p = pool(recordingPrompts().prompts);
   try {

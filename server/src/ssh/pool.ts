@@ -161,6 +161,8 @@ class PoolEntry {
           this.live = c;
           c.client.on('close', () => {
             c.closed = true;
+            // The target went away (server side, keep-alive timeout): its jump hosts have nothing left to carry.
+            for (const h of c.hops) h.end();
             if (this.live === c) {
               this.live = undefined;
               this.conn = undefined;
