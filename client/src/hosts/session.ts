@@ -44,6 +44,7 @@ export class HostsSession implements vscode.Disposable, TreeModel {
   settings: HostsSettings = readHostsSettings();
   private pool: SshPool | undefined;
   private readonly refusals = new Map<string, number>();
+  private definitions = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires after the inventory, a status or the busy set changed. */
   readonly onDidChange = this.changed.event;
@@ -99,8 +100,10 @@ export class HostsSession implements vscode.Disposable, TreeModel {
         if (this.problem) this.log.warn(`inventory: ${this.problem}`);
       }
     }
-    const keys = new Set((this.inventory?.hosts ?? []).flatMap((h) => h.endpoints.map((e) => statusKey(h.name, e.name))));
-    for (const k of this.statuses.keys()) if (!keys.has(k)) this.statuses.delete(k);
+    // A status stays only while its host and endpoint read the same: an edited entry is checked afresh.
+    const defs = new Map((this.inventory?.hosts ?? []).flatMap((h) => h.endpoints.map((e) => [statusKey(h.name, e.name), JSON.stringify([h.ssh, e])] as const)));
+    for (const k of this.statuses.keys()) if (defs.get(k) !== this.definitions.get(k)) this.statuses.delete(k);
+    this.definitions = defs;
     void vscode.commands.executeCommand('setContext', 'certops.inventory', this.state);
     this.changed.fire();
   }
@@ -116,9 +119,10 @@ export class HostsSession implements vscode.Disposable, TreeModel {
     this.changed.fire();
     try {
       const result = await inventoryStatus(inv, this.sshPool(), selectors);
-      // A reload while the check ran may have replaced the inventory: keep only what still exists.
-      if (this.inventory === inv) for (const s of result) this.statuses.set(statusKey(s.host, s.endpoint), s);
-      for (const s of result) if (!s.states.includes('ok')) this.log.info(`${s.host}/${s.endpoint}: ${s.states.join(', ')}`);
+      for (const s of result) if (!s.states.includes('ok')) this.log.info(display(`${s.host}/${s.endpoint}: ${s.states.join(', ')}`));
+      // A reload while the check ran may have replaced the inventory: its statuses describe entries that may be gone.
+      if (this.inventory !== inv) return result;
+      for (const s of result) this.statuses.set(statusKey(s.host, s.endpoint), s);
       this.refreshed.fire(result);
       return result;
     } finally {
