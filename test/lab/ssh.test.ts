@@ -179,6 +179,25 @@ test('an unknown host key is put to the prompt: cancel refuses, save appends it 
   }
 });
 
+test('StrictHostKeyChecking from the ssh config: yes refuses without asking, accept-new saves without asking', async () => {
+  for (const [mode, expectSaved] of [['yes', false], ['accept-new', true]] as const) {
+    const kh = writeKnownHosts(dir, [], `kh-strict-${mode}`);
+    const config = join(dir, `ssh_config_strict_${mode}`);
+    writeFileSync(config, `${target.sshConfig('strict', 'root')}  StrictHostKeyChecking ${mode}\n`);
+    const { prompts, asked } = recordingPrompts({ hostKey: 'save' });
+    const p = pool(prompts, { sshConfigFile: config, knownHostsFile: kh });
+    try {
+      const got = p.get({ name: 'strict', ssh: 'strict', endpoints: [] });
+      if (expectSaved) await got;
+      else await expectSshError(got, 'host-key-unknown', /not accepted/);
+      assert.deepEqual(asked, [], `StrictHostKeyChecking ${mode} asks nothing`);
+      assert.equal(readFileSync(kh, 'utf8'), expectSaved ? `${target.knownHostsLine}\n` : '');
+    } finally {
+      p.closeAll();
+    }
+  }
+});
+
 test('a hashed known_hosts entry is recognised', async () => {
   const kh = writeKnownHosts(dir, ['# hashed as ssh-keygen -H writes it', hashedKnownHostsLine(target.host, target.port, target.hostPublicKey)], 'kh-hashed');
   const { prompts, asked } = recordingPrompts({ hostKey: 'cancel' });
