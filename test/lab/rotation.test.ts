@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
 import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from './harness';
+import { createLabUser, LabUser, NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from './harness';
 
 const pki = new Pki();
 const root = pki.issue('root', { subject: '/CN=Rotation Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
@@ -21,6 +21,8 @@ const newLeaf = pki.issue('new', { subject: '/CN=lab.certops.test', issuer: inte
 
 let host: SshHostLab;
 let nginx: NginxLab;
+let user: LabUser;
+const LAB_USER = 'certopsrot';
 let dir: string;
 let inventory: string;
 let knownHosts: string;
@@ -34,7 +36,8 @@ const remote = (...extra: string[]) => ['--inventory', inventory, '--ssh-config'
 const served = async () => sha((await probeTls({ host: '127.0.0.1', port: nginx.port, servername: 'lab.certops.test' })).chain[0].der);
 
 before(async () => {
-  [host, nginx] = await Promise.all([startSshHost({ address: '127.0.0.9', users: ['root'] }), startNginx({ cert: oldLeaf.pem + inter.pem, key: oldLeaf.keyPem })]);
+  user = createLabUser(LAB_USER, { sudo: 'nopasswd' });
+  [host, nginx] = await Promise.all([startSshHost({ address: '127.0.0.9', users: ['root', LAB_USER] }), startNginx({ cert: oldLeaf.pem + inter.pem, key: oldLeaf.keyPem })]);
   chmodSync(nginx.certFile, 0o644);
   original = { cert: readFileSync(nginx.certFile), key: readFileSync(nginx.keyFile) };
   dir = mkdtempSync(join(tmpdir(), 'certops-rotation-lab-'));
@@ -58,12 +61,15 @@ before(async () => {
         ssh: { host: host.host, port: host.port, user: 'root', identityFile: host.userKeyPath },
         endpoints: [https, { ...https, name: 'wrong-key', probe: { ...https.probe, via: 'direct' }, files: { ...https.files, key: join(nginx.dir, 'decoy.key') } }],
       },
+      // An unprivileged login that becomes root through password-less sudo, as on most fleets.
+      { name: 'web-sudo', ssh: { host: host.host, port: host.port, user: LAB_USER, identityFile: host.userKeyPath, sudo: true }, endpoints: [https] },
     ],
   });
 });
 
 after(async () => {
   await Promise.all([host?.stop(), nginx?.stop()]);
+  user?.remove();
   pki.dispose();
 });
 
@@ -128,4 +134,28 @@ test('nginx left with a key that does not fit keeps the old certificate: verify 
   assert.deepEqual(record.steps.filter((s) => !s.ok).map((s) => s.name), ['verify']);
   assert.ok(record.steps.some((s) => s.name === 'rollback: verify' && s.ok));
   assertNoKeyMaterial();
+});
+
+test('a dry run prints the plan from the host and changes nothing', async () => {
+  // Everything but nginx's own log (it logs the probes' handshakes).
+  const before = readdirSync(nginx.dir).filter((n) => n !== 'error.log').map((n) => `${n}:${statSync(join(nginx.dir, n)).mtimeMs}`);
+  const r = cli('rotate', 'web/https', '--cert', pki.write('dry.pem', newLeaf.pem + inter.pem, 0o644), '--key', newLeaf.keyPath, '--dry-run', ...remote());
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /web\/https\s+planned/);
+  assert.match(r.stdout, /back up .*server\.key \(0600, uid 0:0\)/);
+  assert.match(r.stdout, /send SIGHUP to the pid in .*nginx\.pid/);
+  assert.match(r.stdout, /probe 127\.0\.0\.1:\d+ through SSH \(SNI lab\.certops\.test\) until it serves [0-9a-f]{64}/);
+  assert.deepEqual(readdirSync(nginx.dir).filter((n) => n !== 'error.log').map((n) => `${n}:${statSync(join(nginx.dir, n)).mtimeMs}`), before);
+});
+
+test('through sudo as an unprivileged login: rotated with root-owned files kept root-owned, then rolled back', async () => {
+  const r = cli('rotate', 'web-sudo/https', '--cert', pki.write('sudo.pem', newLeaf.pem + inter.pem, 0o644), '--key', newLeaf.keyPath, ...remote());
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.equal(await served(), sha(newLeaf.der));
+  assert.equal(statSync(nginx.keyFile).uid, 0);
+  assert.equal(statSync(nginx.keyFile).mode & 0o777, 0o600);
+  assert.match(readFileSync(join(dir, '.certops', 'rotations', readdirSync(join(dir, '.certops', 'rotations')).filter((n) => n.endsWith('web-sudo-https.json')).sort().pop() ?? ''), 'utf8'), /"state": "rotated"/);
+  const rb = cli('rollback', 'web-sudo/https', ...remote());
+  assert.equal(rb.status, 0, `${rb.stdout}\n${rb.stderr}`);
+  assert.equal(await served(), sha(oldLeaf.der));
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as tls from 'node:tls';
+import { main } from '../../server/src/cli/main';
 import type { EndpointEntry } from '../../server/src/rotation/contract';
 import { readEvidence, renderMarkdown, writeEvidence } from '../../server/src/rotation/evidence';
 import { rollbackEndpoint, rotateEndpoint } from '../../server/src/rotation';
@@ -419,5 +420,34 @@ describe('fleet', () => {
     assert.equal(most, 2);
     const stopped = await runFleet([item('a', false), item('b', true)], { canary: 1 });
     assert.deepEqual(stopped.map((x) => x.state), ['rolled-back', 'skipped']);
+  });
+});
+
+describe('certops rotate / rollback usage', () => {
+  async function run(argv: string[]) {
+    let out = '';
+    let err = '';
+    const code = await main(argv, (s) => void (out += s), (s) => void (err += s), { env: {}, color: false });
+    return { code, out, err };
+  }
+  test('bad usage is one line and exit 2, before any connection', async () => {
+    const s = setup();
+    const inventory = join(s.base, 'certops.json');
+    writeFileSync(inventory, JSON.stringify({ hosts: [{ name: 'web1', ssh: { host: '127.0.0.1', port: 1 }, endpoints: [{ ...s.endpoint }] }] }));
+    const cases: [string[], RegExp][] = [
+      [['rotate', '--cert', s.cert], /expected HOST\/ENDPOINT/],
+      [['rotate', 'web1/https'], /--cert FILE is required/],
+      [['rotate', 'web1/nope', '--cert', s.cert, '--inventory', inventory], /host "web1" has no endpoint "nope"/],
+      [['rotate', 'web1/https', '--cert', join(s.base, 'missing.pem'), '--inventory', inventory], /missing\.pem: no such file/],
+      [['rotate', 'web1/https', '--cert', s.cert, '--concurrency', '0', '--inventory', inventory], /at least 1/],
+      [['rollback', 'web1/https', '--inventory', inventory], /no completed rotation of web1\/https is recorded/],
+      [['rollback', 'web1', '--inventory', inventory], /expected one HOST\/ENDPOINT/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await run(argv);
+      assert.equal(r.code, 2, `${argv.join(' ')}: ${r.out}${r.err}`);
+      assert.match(r.err, re);
+      assert.equal(r.err.trim().split('\n').length, 1);
+    }
   });
 });
