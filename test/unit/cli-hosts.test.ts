@@ -7,12 +7,12 @@ import { test } from 'node:test';
 import { main } from '../../server/src/cli/main';
 import { escapeTerminal } from '../../server/src/cli/remote';
 
-test('escapeTerminal neutralises escape sequences, newlines and bidirectional overrides, keeps text and tabs', () => {
-  assert.equal(escapeTerminal('\x1b[31mred\x1b[0m'), '\\x1b[31mred\\x1b[0m');
-  assert.equal(escapeTerminal('a\nb\rc\x07'), 'a\\nb\\x0dc\\x07');
-  assert.equal(escapeTerminal('\u202egnp.exe'), '\\u{202e}gnp.exe');
-  assert.equal(escapeTerminal('\x9b2J'), '\\x9b2J');
-  assert.equal(escapeTerminal('CN=ünïcødé,O=Ex\tample'), 'CN=ünïcødé,O=Ex\tample');
+test('escapeTerminal neutralises escape sequences, newlines and bidirectional overrides, keeps the text', () => {
+  assert.equal(escapeTerminal('\x1b[31mred\x1b[0m'), '\\x1B[31mred\\x1B[0m');
+  assert.equal(escapeTerminal('a\nb\rc\x07'), 'a\\x0Ab\\x0Dc\\x07');
+  assert.equal(escapeTerminal('\u202egnp.exe'), '\\u{202E}gnp.exe');
+  assert.equal(escapeTerminal('\x9b2J'), '\\x9B2J');
+  assert.equal(escapeTerminal('CN=ünïcødé,O=Ex\tample'), 'CN=ünïcødé,O=Ex\\x09ample');
 });
 
 test('hosts and status: usage errors are one line and exit 2', async () => {

@@ -20,14 +20,15 @@ export const REMOTE_HELP = `  --inventory FILE      the inventory (default: cert
 
 /**
  * Makes an untrusted string (from a certificate, a server, an inventory) safe for a terminal:
- * C0/C1 control characters, DEL and bidirectional overrides become `\\xNN`/`\\u{...}` escapes.
+ * controls (newline included) become visible `\xHH`, format and bidirectional characters `\u{HHHH}`,
+ * so a subject cannot clear the screen, retitle the window or reorder what is printed.
  */
 export function escapeTerminal(s: string): string {
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, (c) => {
-    const n = c.codePointAt(0) as number;
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
-  }).replace(/\n/g, '\\n');
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u{${code.toString(16).toUpperCase()}}`;
+  });
 }
 
 /** Loads the inventory named by --inventory or found upward from the working directory; a bad one is a one-line usage error. */
