@@ -3,6 +3,7 @@
 // an endpoint's status, and a remote certificate opened through certops-remote:.
 import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CertopsApi } from '../../client/src/extension';
@@ -36,6 +37,10 @@ const row = (parent: ItemSpec, label: string) => {
   return api.hosts.tree.getTreeItem(r);
 };
 const remote = (path: string) => vscode.Uri.from({ scheme: 'certops-remote', path: `/lab${path}` });
+
+function renewedSha256(): string {
+  return createHash('sha256').update(renewed.der).digest('hex');
+}
 
 /** certops.json in the workspace: the lab host and its nginx endpoint. */
 function writeLabInventory(): void {
@@ -195,6 +200,10 @@ describe('the hosts view against a real sshd and nginx', function () {
       return r.states.includes('ok') ? r : undefined;
     });
     assert.equal(after.served?.sha256, after.files.cert.certificate?.sha256);
+    // "Probe Endpoint" on the endpoint's row checks it alone.
+    const probed = await vscode.commands.executeCommand<EndpointStatus>('certops.hosts.probe', api.hosts.tree.find(endpoint.id));
+    assert.deepEqual(probed.states, ['ok']);
+    assert.equal(probed.served?.sha256, renewedSha256());
   });
 
   it('imports hosts from an SSH config into certops.json, keeping the existing entries', async () => {

@@ -35,14 +35,16 @@ export function registerHostCommands(session: HostsSession, prompts: VsCodePromp
     }
   };
 
+  /** Checks one endpoint now and says what it serves; resolves with its status. */
   const probe = async (item?: ItemSpec) => {
-    if (!item?.endpoint) return;
+    if (!item?.endpoint) return undefined;
     const [s] = await refresh(item);
-    if (!s) return;
+    if (!s) return undefined;
     const served = s.served ? `serves ${display(s.served.subject)} (SHA-256 ${s.served.sha256.slice(0, 16)}…, ${s.served.daysLeft} days left)` : `probe failed: ${display(s.probeError ?? 'unknown reason')}`;
     const verdict = s.states.map((st) => STATE_LOOK[st]?.label ?? st).join(', ');
     const show = s.states.includes('ok') ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
     void show(`Cert Ops: ${display(statusKey(s.host, s.endpoint))} ${served}: ${verdict}.`);
+    return s;
   };
 
   const open = async (item?: ItemSpec | vscode.Uri) => {
