@@ -184,6 +184,24 @@ test('an unreachable host is reported with the reason, and the others still are 
   assert.match(r.stdout, /web\/https\s+OK/);
 });
 
+test('a changed host key is refused by the CLI, naming the known_hosts line, even with --accept-new', async () => {
+  const moved = await startSshHost({ address: '127.0.0.10' });
+  try {
+    const original = moved.knownHostsLine;
+    const kh = writeKnownHosts(dir, [original], 'kh-moved');
+    await moved.rotateHostKey();
+    const doc = JSON.parse(readFileSync(inventory, 'utf8'));
+    const inv = writeInventory(dir, { hosts: [{ name: 'moved', ssh: { host: moved.host, port: moved.port, user: 'root', identityFile: moved.userKeyPath }, endpoints: [doc.hosts[0].endpoints[1]] }] }, 'moved.json');
+    const r = cli('status', '--inventory', inv, '--ssh-config', sshConfig, '--known-hosts', kh, '--accept-new');
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /moved\/direct\s+UNREACHABLE/);
+    assert.ok(r.stdout.includes(`HOST KEY CHANGED: the server offers ssh-ed25519 ${moved.hostKeyFingerprint}, which does not match ${kh}:1`), r.stdout);
+    assert.equal(readFileSync(kh, 'utf8'), `${original}\n`, 'known_hosts unchanged');
+  } finally {
+    await moved.stop();
+  }
+});
+
 test('an invalid inventory exits 2 with one line: file, JSON path, problem', () => {
   const doc = JSON.parse(readFileSync(inventory, 'utf8'));
   doc.hosts[0].endpoints[2].probe.port = 70000;
