@@ -75,6 +75,7 @@ describe('hosts tree rows', () => {
     const disk = find([https], 'endpoint:web1/https:disk');
     assert.equal(disk.description, 'CN=api.example.com · 40 days left');
     assert.equal(disk.sha256, 'aa11');
+    assert.equal(disk.tooltip, 'CN=api.example.com\nnot after 2027-01-01T00:00:00.000Z\nSHA-256 aa11\n/etc/nginx/tls/server.crt');
     assert.match(disk.contextValue, /\bfingerprint\b/);
     const served = find([https], 'endpoint:web1/https:served');
     assert.equal(served.description, 'CN=api.example.com · 7 days left');
@@ -98,7 +99,7 @@ describe('hosts tree rows', () => {
     const busy = find(buildTree({ inventory, statuses: new Map(), busy: new Set([statusKey('web1', 'https')]) }), 'endpoint:web1/https');
     assert.equal(busy.description, 'checking…');
     assert.equal(busy.icon.id, 'loading~spin');
-    assert.equal(display('CN=evil\u001b[2J\nx'), 'CN=evil\\u001b[2J\\u000ax');
+    assert.equal(display('CN=evil\u001b[2J\nx\u202e'), 'CN=evil\\x1B[2J\\x0Ax\\u{202E}');
     assert.equal(display('x'.repeat(1000)).length, 200);
     assert.equal(modeText(0o100600), '0600');
   });

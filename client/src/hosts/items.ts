@@ -4,6 +4,7 @@
  * the inventory and the engine's EndpointStatus values. No `vscode` here, so
  * the shape is unit-tested with node:test; tree.ts turns these into TreeItems.
  */
+import { escapeTerminal } from '../../../server/src/cli/remote';
 import { STATE_ORDER } from '../../../server/src/hosts';
 import type { EndpointEntry, EndpointState, EndpointStatus, FileFacts, HostEntry, Inventory } from './engine';
 
@@ -67,11 +68,18 @@ export const STATE_LOOK: Record<EndpointState, StateLook> = {
 
 const MAX_TEXT = 200;
 
-/** Strings from certificates, hosts and the inventory are untrusted: no control characters, bounded length. */
+/**
+ * Strings from certificates, hosts and the inventory are untrusted: controls and
+ * bidirectional characters made visible as the CLI does, and the length bounded.
+ */
 export function display(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const clean = escapeTerminal(s);
   return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT - 1)}…` : clean;
+}
+
+/** A multi-line tooltip: each line made safe on its own, so the line breaks stay real. */
+function lines(parts: string[]): string {
+  return parts.map(display).join('\n');
 }
 
 /** `0600` style permission bits. */
@@ -140,7 +148,7 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
       id: `${id}:disk`,
       label: 'on disk',
       description: disk ? display(`${disk.subject} · ${daysText(disk.daysLeft)}`) : display(s.files.cert.error ?? 'no certificate read'),
-      tooltip: disk ? display(`${disk.subject}\nnot after ${disk.notAfter}\nSHA-256 ${disk.sha256}\n${s.files.cert.path}`) : undefined,
+      tooltip: disk ? lines([disk.subject, `not after ${disk.notAfter}`, `SHA-256 ${disk.sha256}`, s.files.cert.path]) : undefined,
       contextValue: `certops:certificate${disk ? ' fingerprint' : ''} openable`,
       icon: { id: 'verified' },
       collapsible: 'none',
@@ -154,7 +162,7 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
       id: `${id}:served`,
       label: 'served',
       description: served ? display(`${served.subject} · ${daysText(served.daysLeft)}`) : display(s.probeError ?? 'not probed'),
-      tooltip: display(served ? `${served.subject}\nnot after ${served.notAfter}\nSHA-256 ${served.sha256}\nfrom ${probe}` : `${probe}: ${s.probeError ?? 'not probed'}`),
+      tooltip: served ? lines([served.subject, `not after ${served.notAfter}`, `SHA-256 ${served.sha256}`, `from ${probe}`]) : display(`${probe}: ${s.probeError ?? 'not probed'}`),
       contextValue: `certops:served${served ? ' fingerprint' : ''}`,
       icon: { id: served ? 'globe' : 'debug-disconnect', color: served ? undefined : ERROR },
       collapsible: 'none',
@@ -191,7 +199,7 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
       : s
         ? display(`${s.states.map((st) => STATE_LOOK[st]?.label ?? st).join(', ')}${days !== undefined ? ` · ${daysText(days)}` : ''}`)
         : 'not checked yet',
-    tooltip: display(tooltip.join('\n')),
+    tooltip: lines(tooltip),
     contextValue: 'certops:endpoint refreshable probeable',
     icon: busy ? { id: 'loading~spin' } : w ? { id: STATE_LOOK[w].icon, color: STATE_LOOK[w].color } : { id: 'circle-outline' },
     collapsible: 'collapsed',
@@ -209,7 +217,7 @@ function fileItem(base: { host: string; endpoint: string }, id: string, role: st
     id,
     label: role,
     description: display(`${path}${detail ? ` · ${detail}` : ''}`),
-    tooltip: display([path, st ? `mode ${modeText(st.mode)}, owner ${owner}, ${st.size} bytes` : facts?.error ?? 'not checked yet', cert ? `${cert.subject}, SHA-256 ${cert.sha256}` : ''].filter(Boolean).join('\n')),
+    tooltip: lines([path, st ? `mode ${modeText(st.mode)}, owner ${owner}, ${st.size} bytes` : (facts?.error ?? 'not checked yet'), cert ? `${cert.subject}, SHA-256 ${cert.sha256}` : ''].filter(Boolean)),
     contextValue: `certops:file openable${cert ? ' fingerprint' : ''}`,
     icon: { id: role === 'key' ? 'key' : 'file', color: facts?.error ? ERROR : undefined },
     collapsible: 'none',
