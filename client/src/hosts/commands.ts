@@ -9,8 +9,9 @@ import type { VsCodePrompts } from './prompts';
 import { remoteUri } from './remoteFs';
 import type { HostsSession } from './session';
 
+/** An error's one-line message, made safe to show (it may quote a host's or a file's words). */
 function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return display(e instanceof Error ? e.message : String(e));
 }
 
 /** What a refresh of `item` checks: one endpoint, one host, or everything. */
@@ -23,7 +24,7 @@ function selectorsOf(item: ItemSpec | undefined): string[] {
 export function registerHostCommands(session: HostsSession, prompts: VsCodePrompts, log: vscode.LogOutputChannel): vscode.Disposable[] {
   const refresh = async (item?: ItemSpec) => {
     if (session.state !== 'loaded') {
-      void vscode.window.showWarningMessage(session.problem ? `Cert Ops: ${session.problem}` : 'Cert Ops: there is no certops.json inventory in this workspace yet.');
+      void vscode.window.showWarningMessage(session.problem ? `Cert Ops: ${display(session.problem)}` : 'Cert Ops: there is no certops.json inventory in this workspace yet.');
       return [];
     }
     try {
@@ -53,7 +54,7 @@ export function registerHostCommands(session: HostsSession, prompts: VsCodePromp
     try {
       await vscode.window.showTextDocument(uri, { preview: true });
     } catch (e) {
-      void vscode.window.showErrorMessage(`Cert Ops: cannot open ${uri.path}: ${errorText(e)}`);
+      void vscode.window.showErrorMessage(`Cert Ops: cannot open ${display(uri.path)}: ${errorText(e)}`);
     }
   };
 

@@ -10,7 +10,7 @@ import { VsCodePrompts } from './prompts';
 import { RemoteFileSystem } from './remoteFs';
 import { HostsSession } from './session';
 import { HostsTreeProvider } from './tree';
-import type { ItemSpec } from './items';
+import { display, ItemSpec } from './items';
 
 /** What the hosts features expose to tests through the extension's API. */
 export interface HostsApi {
@@ -29,7 +29,7 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
   const view = vscode.window.createTreeView('certops.hosts', { treeDataProvider: tree, showCollapseAll: true });
   const monitor = new ExpiryMonitor(session, context.workspaceState, log);
   const showProblem = () => {
-    view.message = session.problem ? `The inventory cannot be used: ${session.problem}` : undefined;
+    view.message = session.problem ? `The inventory cannot be used: ${display(session.problem)}` : undefined;
   };
   context.subscriptions.push(
     session,
