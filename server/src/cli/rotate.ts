@@ -5,7 +5,7 @@ import { SYSTEM_BUNDLE } from '../analysis/truststore';
 import type { HostEntry, EndpointEntry, Inventory } from '../inventory';
 import { SelectorError, selectEndpoints } from '../inventory';
 import {
-  evidenceDir, FinalState, NewFiles, ProgressEvent, readEvidence, rollbackEndpoint, rotateEndpoint, rotationDeps, RotationDeps, RotationOptions,
+  evidenceDir, FinalState, NewFiles, ProgressEvent, readEvidence, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, rotationDeps, RotationDeps, RotationOptions,
   RotationRecord, runFleet, writeEvidence,
 } from '../rotation';
 import type { FleetResult } from '../rotation';
@@ -19,6 +19,7 @@ import { cliPool, escapeTerminal, openInventory, REMOTE_HELP, REMOTE_OPTIONS } f
 export const EXIT_NEEDS_ATTENTION = 3;
 
 const ROTATE_HELP = `Usage: certops rotate HOST/ENDPOINT... --cert FILE --key FILE [options]
+       certops rotate HOST/ENDPOINT... --ca FILE [options]
 
 Rotates the certificate of each endpoint of the inventory as one verified
 transaction: checks the new files here (they parse, the key fits, the chain
@@ -32,6 +33,13 @@ probes until the old certificate is served. An interrupted rotation found on
 an endpoint is finished first (rolled back, or verified and completed).
 Evidence (JSON and Markdown) is written to .certops/rotations/ beside the
 inventory. No key material is ever printed or recorded.
+
+With --ca alone, only the endpoint's CA file is replaced (the phases of a CA
+rotation with overlap: first a bundle of the new and the old CA, made with
+certops ca-bundle; then the leaf certificates; then the new CA alone). It is
+refused when the endpoint's current certificate does not verify against the
+new CA file, and verified by the endpoint still serving its certificate after
+the reload (and its check).
 
 Options:
   --cert FILE            the new certificate (with its intermediates, as the server sends them)
@@ -201,15 +209,17 @@ export const rotateCommand: Command = {
       'force-recover': { type: 'boolean' },
     });
     if (positionals.length === 0) throw new UsageError('expected HOST/ENDPOINT... (see certops rotate --help)');
-    if (values.cert === undefined) throw new UsageError('--cert FILE is required');
+    // Only --ca: a trust rotation (a phase of a CA rotation with overlap); the certificate stays.
+    const trustOnly = values.cert === undefined && values.ca !== undefined && values.key === undefined;
+    if (values.cert === undefined && !trustOnly) throw new UsageError('--cert FILE is required (or --ca FILE alone to replace only the CA file)');
     const concurrency = parseCount('concurrency', values.concurrency, 4);
     const keep = parseCount('keep', values.keep, 5);
     if (concurrency < 1 || keep < 1) throw new UsageError('--concurrency and --keep must be at least 1');
     const files: NewFiles = {
-      cert: readBounded(values.cert),
+      cert: trustOnly ? Buffer.alloc(0) : readBounded(values.cert as string),
       key: values.key === undefined ? undefined : readBounded(values.key),
       ca: values.ca === undefined ? undefined : readBounded(values.ca),
-      names: { cert: values.cert, key: values.key, ca: values.ca },
+      names: { cert: values.cert ?? '', key: values.key, ca: values.ca },
     };
     const inv = openInventory(values.inventory);
     const targets = selected(inv, positionals);
@@ -236,7 +246,10 @@ export const rotateCommand: Command = {
             run: async () => {
               let records: RotationRecord[];
               try {
-                records = await rotateEndpoint(await depsFor(pool, host, endpoint, progress), files, opts);
+                const deps = await depsFor(pool, host, endpoint, progress);
+                records = trustOnly
+                  ? await rotateTrustEndpoint(deps, { bytes: files.ca as Buffer, name: values.ca as string }, opts)
+                  : await rotateEndpoint(deps, files, opts);
               } catch (e) {
                 records = [unreachable(host.name, endpoint.name, e)];
               }

@@ -70,6 +70,8 @@ export interface RotationRecord {
   findings: Finding[];
   old: { served?: string; file?: CertFacts };
   new?: CertFacts & { chain: string[] };
+  /** For a trust-only rotation: the certificates of the new CA file. */
+  newCa?: CertFacts[];
   files: FileRecord[];
   steps: StepRecord[];
   reload?: { kind: string; code: number | null; output: string }[];
@@ -155,6 +157,7 @@ export function renderMarkdown(r: RotationRecord): string {
   if (r.old.served) lines.push(`| served before | \`${r.old.served}\` |`);
   if (r.old.file) lines.push(`| old certificate | ${md(r.old.file.subject)}, until ${r.old.file.notAfter}, sha256 \`${r.old.file.sha256}\`, spki \`${r.old.file.spkiSha256}\` |`);
   if (r.new) lines.push(`| new certificate | ${md(r.new.subject)}, until ${r.new.notAfter}, sha256 \`${r.new.sha256}\`, spki \`${r.new.spkiSha256}\` |`);
+  for (const c of r.newCa ?? []) lines.push(`| new CA file | ${md(c.subject)}, until ${c.notAfter}, sha256 \`${c.sha256}\` |`);
   if (r.cutoverMs !== undefined) lines.push(`| cutover delay | ${r.cutoverMs} ms |`);
   lines.push('');
   if (r.findings.length) {

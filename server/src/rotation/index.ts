@@ -11,6 +11,7 @@ import { endpointProber } from './served';
 import { localPreflight, NewFiles } from './preflight';
 import { recoverEndpoint } from './recover';
 import { rollbackRotation } from './rollback';
+import { rotateTrust } from './trust';
 import { rotate, RotationDeps, RotationOptions } from './transaction';
 
 export type { EndpointEntry, HostEntry, RemoteHost, ReloadSpec } from './contract';
@@ -24,6 +25,7 @@ export type { ProgressEvent, RotationDeps, RotationOptions } from './transaction
 export { rotate } from './transaction';
 export { recoverEndpoint } from './recover';
 export { rollbackRotation } from './rollback';
+export { rotateTrust } from './trust';
 export { runFleet } from './fleet';
 export type { FleetItem, FleetResult } from './fleet';
 
@@ -77,6 +79,20 @@ export async function rotateEndpoint(deps: RotationDeps, files: NewFiles, opts: 
     }
   }
   out.push(await rotate(deps, files, opts));
+  return out;
+}
+
+/** Replaces an endpoint's CA file (a phase of a CA rotation with overlap), first finishing any interrupted rotation. */
+export async function rotateTrustEndpoint(deps: RotationDeps, ca: { bytes: Buffer; name: string }, opts: RotationOptions = {}): Promise<RotationRecord[]> {
+  const out: RotationRecord[] = [];
+  if (!opts.dryRun) {
+    const recovered = await recoverEndpoint(deps, opts);
+    if (recovered) {
+      out.push(recovered);
+      if (recovered.state === 'refused' || recovered.state === 'needs-attention') return out;
+    }
+  }
+  out.push(await rotateTrust(deps, ca, opts));
   return out;
 }
 

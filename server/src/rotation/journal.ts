@@ -45,7 +45,7 @@ export interface Journal {
   oldServed: string;
   /** SHA-256 of the leaf being rotated in. */
   newLeaf: string;
-  /** SHA-256 of the certificate file's old and new content, to tell which one is on disk. */
+  /** SHA-256 of the first placed file's old and new content (the certificate file, or the CA file of a trust-only rotation), to tell which one is on disk. */
   oldCertFile: string;
   newCertFile: string;
 }

@@ -30,27 +30,29 @@ export async function rollbackRotation(deps: RotationDeps, target: RotationRecor
       return target.files.map((f) => f.backup);
     }, (b) => b.join(', '));
     void backups;
-    const certBackup = target.files.find((f) => f.role === 'cert');
-    if (!certBackup) return refuse(`${target.id} recorded no certificate file`);
-    const restoreBytes = await deps.remote.readFile(certBackup.backup, { maxBytes: opts.maxFileBytes ?? 1 << 20 });
-    const restoreLeaf = leafOf(restoreBytes);
-    if (!restoreLeaf) return refuse(`${certBackup.backup} holds no readable certificate`);
-    tx.record.new = { ...certFacts(restoreLeaf), chain: [] };
-    const remote = await remotePreflight(tx, plans, restoreBytes.length);
+    // The first file tells old from new on disk; a trust-only rotation has just the CA file.
+    const first = target.files[0];
+    const firstBytes = await deps.remote.readFile(first.backup, { maxBytes: opts.maxFileBytes ?? 1 << 20 });
+    const restoreLeaf = first.role === 'cert' ? leafOf(firstBytes) : undefined;
+    if (first.role === 'cert' && !restoreLeaf) return refuse(`${first.backup} holds no readable certificate`);
+    if (restoreLeaf) tx.record.new = { ...certFacts(restoreLeaf), chain: [] };
+    const remote = await remotePreflight(tx, plans, firstBytes.length);
     if ('severity' in remote) return refuse(remote.message);
-    if (remote.oldServed === restoreLeaf.sha256) return refuse(`the endpoint already serves the certificate of ${certBackup.backup}`);
+    if (restoreLeaf && remote.oldServed === restoreLeaf.sha256) return refuse(`the endpoint already serves the certificate of ${first.backup}`);
+    const expectServed = restoreLeaf?.sha256 ?? remote.oldServed;
     const modes = plans.map(() => undefined);
     tx.record.plan = planLines({
       endpoint: deps.endpoint, files: plans, modes: plans.map((_, i) => ({ mode: remote.found.files[i]?.mode ?? 0, uid: remote.found.files[i]?.uid ?? 0, gid: remote.found.files[i]?.gid ?? 0 })),
-      found: remote.found, keep: Math.max(1, opts.keepBackups ?? 5), newSha: restoreLeaf.sha256, oldServed: remote.oldServed,
+      found: remote.found, keep: Math.max(1, opts.keepBackups ?? 5), newSha: expectServed, oldServed: remote.oldServed,
     }).map((l) => l.replace(/^write the new (\w+) to (\S+) created \S+/, `copy the backup $1 to $2 with its own mode`));
     for (const f of tx.record.files) f.newMode = f.mode && octal(parseInt(f.mode, 8));
     if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
-    const journal = newJournal(tx, 'rollback', plans, remote.oldServed, restoreLeaf.sha256, remote.oldCertFileSha, createHash('sha256').update(restoreBytes).digest('hex'));
+    const currentFirst = first.role === 'cert' ? remote.oldCertFileSha : createHash('sha256').update(await deps.remote.readFile(first.path, { maxBytes: opts.maxFileBytes ?? 1 << 20 })).digest('hex');
+    const journal = newJournal(tx, 'rollback', plans, remote.oldServed, expectServed, currentFirst, createHash('sha256').update(firstBytes).digest('hex'));
     await tx.step('lock', () => takeLock(tx, journal).then((why) => {
       if (why) throw new StepFailure(why);
     }));
-    return await execute(tx, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: remote.oldCertFileSha, expectServed: restoreLeaf.sha256 });
+    return await execute(tx, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: currentFirst, expectServed });
   } catch (e) {
     return refuse((e as Error).message);
   }

@@ -241,11 +241,14 @@ export class Transaction {
     throw new StepFailure(why);
   }
 
-  /** SHA-256 of the certificate file on the host now. */
+  /**
+   * SHA-256 of the first placed file on the host now (the certificate, or the
+   * CA file of a trust-only rotation): it tells old files from new ones.
+   */
   async certFileSha(files: FilePlan[]): Promise<string | undefined> {
-    const cert = files.find((f) => f.role === 'cert');
-    if (!cert) return undefined;
-    const r = await this.shOk(hashScript([cert.path]), 'hashing the certificate file');
+    const first = files[0];
+    if (!first) return undefined;
+    const r = await this.shOk(hashScript([first.path]), `hashing ${first.path}`);
     const m = /^0 ([0-9a-f]{64})$/m.exec(r.stdout.toString('utf8'));
     return m?.[1];
   }
@@ -470,7 +473,9 @@ export async function execute(
       }, (k) => k);
     }
     await tx.step('release', () => tx.release(plans));
-    const what = tx.record.kind === 'rollback' ? `the certificate from before ${tx.record.rollbackOf} is served again` : 'the new certificate is served';
+    const what = tx.record.kind === 'rollback'
+      ? `the files from before ${tx.record.rollbackOf} are back and ${facts.expectServed === facts.oldServed ? 'the endpoint still serves its certificate' : 'the certificate from before is served again'}`
+      : tx.record.newCa ? 'the new CA file is in place and the endpoint still serves its certificate' : 'the new certificate is served';
     return tx.finish('rotated', `${what} (cutover ${tx.record.cutoverMs} ms)`);
   } catch (e) {
     return tx.rollback((e as Error).message, plans, facts.oldServed, facts.oldCertFileSha);
