@@ -1,6 +1,7 @@
 // The SSH layer against real OpenSSH sshd: logins (key, agent, encrypted key, password), host keys
 // (unknown, changed, hashed, revoked), ProxyJump, sudo, quoting, and failing fast when unreachable.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -110,6 +111,44 @@ test('agent login: a key held only by a real ssh-agent', async () => {
       assert.equal((await remote.exec(['echo', 'agent'])).stdout.toString(), 'agent\n');
     } finally {
       p.closeAll();
+    }
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('IdentitiesOnly with an agent: the agent signs with the configured identity (no passphrase asked), and only with it', async () => {
+  const agent = await startSshAgent();
+  try {
+    const inAgent = generateUserKey(dir, 'agent-and-file');
+    target.authorize(inAgent.publicKey);
+    agent.add(inAgent.path);
+    // The file on disk is encrypted now; its .pub names it. The agent holds it unlocked.
+    execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'disk passphrase', '-f', inAgent.path]);
+    const other = generateUserKey(dir, 'not-authorized', 'other passphrase');
+    const config = join(dir, 'ssh_config_idonly');
+    writeFileSync(config, [
+      `Host idonly-agent\n  HostName ${target.host}\n  Port ${target.port}\n  User root\n  IdentitiesOnly yes\n  IdentityFile ${inAgent.path}`,
+      `Host idonly-other\n  HostName ${target.host}\n  Port ${target.port}\n  User root\n  IdentitiesOnly yes\n  IdentityFile ${other.path}`,
+      '',
+    ].join('\n'));
+    const ok = recordingPrompts();
+    const p = pool(ok.prompts, { sshConfigFile: config, agentSocket: agent.socket });
+    try {
+      const remote = await p.get({ name: 'a', ssh: 'idonly-agent', endpoints: [] });
+      assert.equal((await remote.exec(['echo', 'signed by the agent'])).stdout.toString(), 'signed by the agent\n');
+      assert.deepEqual(ok.asked, [], 'the agent had the key: no passphrase asked');
+    } finally {
+      p.closeAll();
+    }
+    const refused = recordingPrompts();
+    const p2 = pool(refused.prompts, { sshConfigFile: config, agentSocket: agent.socket });
+    try {
+      // The agent's (authorized) key is not the configured identity, so it is not offered.
+      await expectSshError(p2.get({ name: 'b', ssh: 'idonly-other', endpoints: [] }), 'auth', /authentication failed/);
+      assert.deepEqual(refused.asked.filter((a) => a.startsWith('passphrase')), [`passphrase ${other.path}`]);
+    } finally {
+      p2.closeAll();
     }
   } finally {
     await agent.stop();

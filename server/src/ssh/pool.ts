@@ -8,7 +8,7 @@ import { connect as netConnect, Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { AnyAuthMethod, AuthenticationType, Client, ClientChannel, SFTPWrapper, utils } from 'ssh2';
+import { AnyAuthMethod, AuthenticationType, Client, ClientChannel, OpenSSHAgent, ParsedKey, SFTPWrapper, utils } from 'ssh2';
 import type { HostEntry } from '../inventory';
 import { defaultSshConfigFile, existingIdentityFiles, parseHop, readSshConfig, ResolvedSsh, resolveSsh } from './config';
 import { checkHostKey, fingerprintSha256, KnownHostEntry, keyTypeOf, knownHostsLine, knownHostsName, knownKeyTypes, parseKnownHosts } from './knownhosts';
@@ -409,13 +409,15 @@ interface AuthStep {
 function authMethods(pool: SshPool, r: ResolvedSsh, prompts: Prompts, tried: string[]): AuthStep[] {
   const username = r.user;
   const steps: AuthStep[] = [];
-  const agent = pool.opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
-  if (agent && !r.identitiesOnly) {
+  const agentSocket = pool.opts.agentSocket ?? process.env.SSH_AUTH_SOCK;
+  // IdentitiesOnly: the agent may still sign, but only with the keys of the configured identity files (as OpenSSH).
+  const allowed = r.identitiesOnly ? existingIdentityFiles(r).flatMap((f) => publicBlobOf(f)) : undefined;
+  if (agentSocket && (!allowed || allowed.length > 0)) {
     steps.push({
       needs: 'publickey',
       make: async () => {
         tried.push('the agent');
-        return { type: 'agent', username, agent };
+        return { type: 'agent', username, agent: allowed ? new IdentityFilteredAgent(agentSocket, allowed) : agentSocket };
       },
     });
   }
@@ -473,6 +475,38 @@ function authMethods(pool: SshPool, r: ResolvedSsh, prompts: Prompts, tried: str
     },
   });
   return steps;
+}
+
+/** An agent that offers only the listed public keys. */
+class IdentityFilteredAgent extends OpenSSHAgent {
+  constructor(
+    socket: string,
+    private readonly allowed: Buffer[],
+  ) {
+    super(socket);
+  }
+
+  override getIdentities(cb: (err: Error | undefined, keys?: ParsedKey[]) => void): void {
+    super.getIdentities((err, keys) => {
+      if (err) return cb(err);
+      const parsed = (keys ?? []).filter((k): k is ParsedKey => typeof (k as ParsedKey).getPublicSSH === 'function');
+      cb(undefined, parsed.filter((k) => this.allowed.some((a) => a.equals(k.getPublicSSH()))));
+    });
+  }
+}
+
+/** The SSH public key blob of an identity file, from its `.pub` (encrypted keys hide theirs) or the key itself. */
+function publicBlobOf(file: string): Buffer[] {
+  for (const candidate of [`${file}.pub`, file]) {
+    try {
+      if (statSync(candidate).size > MAX_KEY_FILE) continue;
+      const k = utils.parseKey(readFileSync(candidate));
+      if (!(k instanceof Error)) return [(Array.isArray(k) ? k[0] : k).getPublicSSH()];
+    } catch {
+      /* unreadable: try the next form */
+    }
+  }
+  return [];
 }
 
 /** The RemoteHost handle the pool hands out. */
