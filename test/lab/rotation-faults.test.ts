@@ -173,3 +173,56 @@ test('paths with spaces, quotes and shell metacharacters: rotated, nothing inter
   assert.equal(await served(weird.port), sha(newLeaf.der));
   assert.equal(existsSync(join(dir, 'PWNED')) || existsSync('PWNED') || existsSync('/root/PWNED'), false);
 });
+
+/** Kills the per-connection sshd processes of the lab host: every SSH connection to it drops. */
+function cutConnections(): number {
+  const master = readFileSync(join(host.dir, 'sshd.pid'), 'utf8').trim();
+  const r = spawnSync('pgrep', ['-P', master], { encoding: 'utf8' });
+  const pids = r.stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  return pids.length;
+}
+
+for (const [when, step] of [['between backup and place', 'backup'], ['between place and reload', 'place']] as const) {
+  test(`the SSH connection cut ${when}: nothing is lost; the run or the next command ends in a verified state`, async () => {
+    const original = { cert: readFileSync(nginx.certFile), key: readFileSync(nginx.keyFile) };
+    const child = spawn(process.execPath, cliArgs('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--json'), { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    let cut = 0;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!cut && new RegExp(`"step":"${step}","status":"ok"`).test(stderr)) cut = cutConnections();
+      });
+      child.on('exit', (c) => done(c));
+    });
+    assert.ok(cut > 0, `the connection was cut: ${stderr}`);
+    const first = JSON.parse(stdout) as Doc;
+    const state = first.endpoints[0].state;
+    assert.ok(['rotated', 'rolled-back', 'needs-attention'].includes(state), `${code} ${state}: ${first.endpoints[0].message}`);
+    // The next command on the endpoint finishes whatever was left: afterwards the files and the
+    // served certificate agree, either all new or all old (byte for byte), and no lock is left.
+    const next = cli('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--json');
+    const servedNow = await served();
+    if (servedNow === sha(newLeaf.der)) {
+      assert.equal(readFileSync(nginx.certFile, 'utf8'), newLeaf.pem + inter.pem);
+      assert.equal(readFileSync(nginx.keyFile, 'utf8'), newLeaf.keyPem);
+    } else {
+      assert.fail(`after the next command the old certificate is still served: ${next.stdout}${next.stderr}`);
+    }
+    assert.equal(existsSync(join(nginx.dir, '.server.crt.certops-lock')), false);
+    assert.deepEqual(readdirSync(nginx.dir).filter((n) => n.startsWith('.')), []);
+    // Back to the start for the next test, proven the same way.
+    const back = cli('rotate', 'web/https', '--cert', pki.write(`old-${step}.pem`, original.cert), '--key', pki.write(`old-${step}.key`, original.key), '--allow-earlier-expiry');
+    assert.equal(back.status, 0, `${back.stdout}\n${back.stderr}`);
+    assert.deepEqual(readFileSync(nginx.certFile), original.cert);
+  });
+}
