@@ -237,6 +237,29 @@ test('StrictHostKeyChecking from the ssh config: yes refuses without asking, acc
   }
 });
 
+test('HashKnownHosts yes: an accepted key is saved under a hashed name, which the next connection recognises', async () => {
+  const kh = writeKnownHosts(dir, [], 'kh-hash-save');
+  const config = join(dir, 'ssh_config_hash');
+  writeFileSync(config, `${target.sshConfig('hashing', 'root')}  HashKnownHosts yes\n`);
+  const p = pool(recordingPrompts({ hostKey: 'save' }).prompts, { sshConfigFile: config, knownHostsFile: kh });
+  try {
+    await p.get({ name: 'h', ssh: 'hashing', endpoints: [] });
+  } finally {
+    p.closeAll();
+  }
+  const saved = readFileSync(kh, 'utf8');
+  assert.match(saved, new RegExp(`^\\|1\\|[^|]+\\|[^ ]+ ${target.hostPublicKey.replace(/[+/]/g, '\\$&')}\n$`));
+  assert.equal(saved.includes(target.host), false, 'the host name is not in the clear');
+  const again = recordingPrompts({ hostKey: 'cancel' });
+  const p2 = pool(again.prompts, { sshConfigFile: config, knownHostsFile: kh });
+  try {
+    await p2.get({ name: 'h', ssh: 'hashing', endpoints: [] });
+    assert.deepEqual(again.asked, []);
+  } finally {
+    p2.closeAll();
+  }
+});
+
 test('a hashed known_hosts entry is recognised', async () => {
   const kh = writeKnownHosts(dir, ['# hashed as ssh-keygen -H writes it', hashedKnownHostsLine(target.host, target.port, target.hostPublicKey)], 'kh-hashed');
   const { prompts, asked } = recordingPrompts({ hostKey: 'cancel' });

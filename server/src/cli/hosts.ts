@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HostEntry, INVENTORY_FILE, InventoryError, loadInventory, parseInventory, ReloadSpec } from '../inventory';
 import { hostsFromAnsibleIni, hostsFromAnsibleYaml, hostsFromSshConfig, mergeHosts } from '../inventory/import';
-import { defaultSshConfigFile, readSshConfig, resolveSsh } from '../ssh';
+import { loadSshConfigText, resolveSsh } from '../ssh';
 import { CliIo, EXIT, painter, parseCommand, printJson, UsageError } from './io';
 import type { Command } from './main';
 import { escapeTerminal, openInventory, readLocalText } from './remote';
@@ -37,7 +37,7 @@ export const hostsCommand: Command = {
     const { values, positionals } = parseCommand('hosts', args, { inventory: { type: 'string' }, 'ssh-config': { type: 'string' } });
     if (positionals.length) throw new UsageError(`unexpected argument "${escapeTerminal(positionals[0])}" (see certops hosts --help)`);
     const inv = openInventory(values.inventory);
-    const configText = readSshConfig(values['ssh-config'] ?? io.env.CERTOPS_SSH_CONFIG ?? defaultSshConfigFile());
+    const configText = loadSshConfigText(values['ssh-config'] ?? io.env.CERTOPS_SSH_CONFIG);
     const hosts = inv.hosts.map((h) => {
       let ssh: ReturnType<typeof resolveSsh> | undefined;
       let sshError: string | undefined;

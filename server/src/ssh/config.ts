@@ -29,6 +29,8 @@ export interface ResolvedSsh {
   serverAliveCountMax: number;
   /** HostKeyAlias: the name looked up in known_hosts instead of the host name. */
   hostKeyAlias?: string;
+  /** HashKnownHosts: accepted keys are saved under a hashed name. */
+  hashKnownHosts: boolean;
 }
 
 const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
@@ -42,13 +44,29 @@ export interface ResolveOptions {
 }
 
 /** Reads an ssh_config file with its `Include`s expanded in place, or undefined when it does not exist. */
-export function readSshConfig(file: string, home = homedir()): string | undefined {
+export function readSshConfig(file: string, home = homedir(), includeBase = join(home, '.ssh')): string | undefined {
   try {
-    return expandIncludes(readFileSync(file, 'utf8'), home, 0);
+    return expandIncludes(readFileSync(file, 'utf8'), home, 0, includeBase);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
+}
+
+/** The system-wide ssh_config, read after the user's (whose values win) unless a file was given explicitly, as `ssh -F`. */
+export const GLOBAL_SSH_CONFIG = '/etc/ssh/ssh_config';
+
+/**
+ * The configuration OpenSSH would use: `explicit` alone (as `ssh -F`), else ~/.ssh/config followed
+ * by the system file, whose values apply only where the user's set none.
+ */
+export function loadSshConfigText(explicit: string | undefined, home = homedir()): string | undefined {
+  if (explicit !== undefined) return readSshConfig(explicit, home);
+  const user = readSshConfig(defaultSshConfigFile(home), home);
+  const system = readSshConfig(GLOBAL_SSH_CONFIG, home, '/etc/ssh');
+  if (user === undefined && system === undefined) return undefined;
+  // `Match all` closes whatever Host block the user's file ended in, as a new file would.
+  return system === undefined ? user : `${user ?? ''}\nMatch all\n${system}`;
 }
 
 /** The default ssh config path: ~/.ssh/config. */
@@ -64,7 +82,7 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
  * block, so splicing its text there keeps the meaning. Relative paths are under ~/.ssh; the last
  * path component may be a glob (`config.d/*`), expanded in sorted order.
  */
-export function expandIncludes(text: string, home: string, depth: number): string {
+export function expandIncludes(text: string, home: string, depth: number, base = join(home, '.ssh')): string {
   if (!/^\s*include\s/im.test(text)) return text;
   let total = 0;
   return text.split('\n').map((line) => {
@@ -74,7 +92,7 @@ export function expandIncludes(text: string, home: string, depth: number): strin
     const parts: string[] = [];
     for (const spec of m[1].split(/\s+/)) {
       const path = spec.replace(/^~(?=\/)/, home);
-      const abs = isAbsolute(path) ? path : join(home, '.ssh', path);
+      const abs = isAbsolute(path) ? path : join(base, path);
       for (const f of globFiles(abs)) {
         let body: string;
         try {
@@ -84,7 +102,7 @@ export function expandIncludes(text: string, home: string, depth: number): strin
         }
         total += body.length;
         if (total > MAX_CONFIG_BYTES) throw new Error('included ssh config files are too large');
-        parts.push(expandIncludes(body, home, depth + 1));
+        parts.push(expandIncludes(body, home, depth + 1, base));
       }
     }
     return parts.join('\n');
@@ -169,6 +187,7 @@ export function resolveSsh(target: SshTarget | string, defaultName: string, opts
     serverAliveIntervalMs: seconds(get('ServerAliveInterval'), 15_000),
     serverAliveCountMax: Number(get('ServerAliveCountMax') ?? 3) || 3,
     hostKeyAlias: get('HostKeyAlias'),
+    hashKnownHosts: /^yes$/i.test(get('HashKnownHosts') ?? 'no'),
   };
 }
 

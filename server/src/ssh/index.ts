@@ -5,7 +5,7 @@
 export { shellJoin, shellQuote } from './quote';
 export { checkHostKey, fingerprintSha256, keyTypeOf, knownHostsLine, knownHostsName, parseKnownHosts } from './knownhosts';
 export type { HostKeyVerdict, KnownHostEntry } from './knownhosts';
-export { defaultSshConfigFile, expandIncludes, expandTokens, parseHop, readSshConfig, resolveSsh } from './config';
+export { defaultSshConfigFile, expandIncludes, expandTokens, loadSshConfigText, parseHop, readSshConfig, resolveSsh } from './config';
 export type { ResolvedSsh } from './config';
 export { SshPool } from './pool';
 export type { SshPoolOptions } from './pool';

@@ -3,7 +3,7 @@
  * plain and hashed (`|1|salt|hmac-sha1`) host patterns, `[host]:port`, `!`
  * negation, `*`/`?` wildcards, and the `@revoked` and `@cert-authority` markers.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** One usable line of a known_hosts file. */
 export interface KnownHostEntry {
@@ -119,7 +119,13 @@ export function knownKeyTypes(entries: KnownHostEntry[], names: string[]): strin
   return [...new Set(entries.filter((e) => e.marker === undefined && names.some((n) => entryMatches(e, n))).map((e) => e.keyType))];
 }
 
-/** A known_hosts line for a newly accepted key. */
-export function knownHostsLine(host: string, port: number, key: Buffer): string {
-  return `${knownHostsName(host, port)} ${keyTypeOf(key)} ${key.toString('base64')}`;
+/** A known_hosts line for a newly accepted key; `hashed` writes the name as `|1|salt|hmac` (HashKnownHosts). */
+export function knownHostsLine(host: string, port: number, key: Buffer, hashed = false): string {
+  const name = knownHostsName(host, port);
+  let field = name;
+  if (hashed) {
+    const salt = randomBytes(20);
+    field = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  }
+  return `${field} ${keyTypeOf(key)} ${key.toString('base64')}`;
 }

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { AnyAuthMethod, AuthenticationType, Client, ClientChannel, OpenSSHAgent, ParsedKey, SFTPWrapper, utils } from 'ssh2';
 import type { HostEntry } from '../inventory';
-import { defaultSshConfigFile, existingIdentityFiles, parseHop, readSshConfig, ResolvedSsh, resolveSsh } from './config';
+import { existingIdentityFiles, loadSshConfigText, parseHop, ResolvedSsh, resolveSsh } from './config';
 import { checkHostKey, fingerprintSha256, KnownHostEntry, keyTypeOf, knownHostsLine, knownHostsName, knownKeyTypes, parseKnownHosts } from './knownhosts';
 import { shellJoin, shellQuote } from './quote';
 import { ExecOptions, ExecResult, Prompts, RemoteHost, RemoteStat, SshError } from './types';
@@ -95,7 +95,7 @@ export class SshPool {
   }
 
   private config(): string | undefined {
-    if (this.configText === null) this.configText = readSshConfig(this.opts.sshConfigFile ?? defaultSshConfigFile(this.opts.home ?? homedir()), this.opts.home ?? homedir());
+    if (this.configText === null) this.configText = loadSshConfigText(this.opts.sshConfigFile, this.opts.home ?? homedir());
     return this.configText;
   }
 }
@@ -326,7 +326,7 @@ async function openClient(pool: SshPool, r: ResolvedSsh, sock: Duplex | undefine
         }
         if (answer === 'save' && saveFile) {
           mkdirSync(dirname(saveFile), { recursive: true, mode: 0o700 });
-          appendFileSync(saveFile, `${knownHostsLine(lookupHost, r.port, key)}\n`, { mode: 0o600 });
+          appendFileSync(saveFile, `${knownHostsLine(lookupHost, r.port, key, r.hashKnownHosts)}\n`, { mode: 0o600 });
         }
         return true;
       }
