@@ -86,7 +86,12 @@ export const probeCommand: Command = {
         const host = inv.hosts.find((h) => h.name === values.via);
         if (!host) throw new UsageError(`--via: no host "${escapeTerminal(values.via)}" in ${escapeTerminal(inv.file)}`);
         pool = cliPool(io, values);
-        socket = await (await pool.get(host)).forwardOut(target.host, target.port);
+        const remote = await pool.get(host);
+        // The host dials for us; bound that by --timeout too.
+        socket = await Promise.race([
+          remote.forwardOut(target.host, target.port),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new ProbeError(`${target.host}:${target.port} via ${host.name}: no connection within ${timeout} s`, 'ETIMEDOUT')), timeout * 1000).unref()),
+        ]);
       }
       result = await probeTls({
         ...target,
