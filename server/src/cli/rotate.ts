@@ -8,7 +8,8 @@ import {
   evidenceDir, FinalState, NewFiles, ProgressEvent, readEvidence, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, rotationDeps, RotationDeps, RotationOptions,
   RotationRecord, runFleet, writeEvidence,
 } from '../rotation';
-import type { FleetResult } from '../rotation';
+import type { ClientCheck, FleetResult } from '../rotation';
+import { localPreflight } from '../rotation';
 import type { SshPool } from '../ssh';
 import { loadCertificates } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, parseCount, printJson, readInput, UsageError } from './io';
@@ -52,6 +53,9 @@ Options:
   --verify-timeout S     how long to probe for the new certificate (default 10, or the poll interval + 30 for "watch")
   --allow-earlier-expiry rotate even when the new certificate expires before the current one
   --force-recover        finish an interrupted rotation even when its lock looks live
+  --client-accepted CERT,KEY  mutual TLS: a client certificate the server must accept after the rotation (repeatable)
+  --client-refused CERT,KEY   one it must refuse (unknown CA, expired, no longer trusted; repeatable); both use the
+                         endpoint's check.send/expect, and a failure rolls the rotation back
 ${REMOTE_HELP}
   --json                 progress as JSON lines on stderr, the result as one JSON document
 
@@ -102,6 +106,19 @@ function fallbackRoots(io: CliIo): RotationOptions['fallbackRoots'] {
   } catch {
     return undefined;
   }
+}
+
+/** `CERT,KEY` of --client-accepted/--client-refused: read here, the key checked against the certificate, never printed. */
+function clientCheck(value: string, expect: ClientCheck['expect']): ClientCheck {
+  const [certPath, keyPath, ...rest] = value.split(',');
+  const option = expect === 'accepted' ? '--client-accepted' : '--client-refused';
+  if (!certPath || !keyPath || rest.length) throw new UsageError(`${option}: expected CERT,KEY, got "${escapeTerminal(value)}"`);
+  const cert = readBounded(certPath);
+  const key = readBounded(keyPath);
+  const pre = localPreflight({ cert, key, names: { cert: certPath, key: keyPath } }, { now: new Date() });
+  const keyProblem = pre.findings.find((f) => f.code.startsWith('key-') || f.code === 'cert-unreadable');
+  if (keyProblem) throw new UsageError(`${option}: ${escapeTerminal(keyProblem.message)}`);
+  return { label: certPath, cert, key, expect };
 }
 
 function verifyTimeout(value: string | undefined): number | undefined {
@@ -207,6 +224,8 @@ export const rotateCommand: Command = {
       'verify-timeout': { type: 'string' },
       'allow-earlier-expiry': { type: 'boolean' },
       'force-recover': { type: 'boolean' },
+      'client-accepted': { type: 'string', multiple: true },
+      'client-refused': { type: 'string', multiple: true },
     });
     if (positionals.length === 0) throw new UsageError('expected HOST/ENDPOINT... (see certops rotate --help)');
     // Only --ca: a trust rotation (a phase of a CA rotation with overlap); the certificate stays.
@@ -231,6 +250,10 @@ export const rotateCommand: Command = {
       dryRun: values['dry-run'] === true,
       forceRecover: values['force-recover'] === true,
       fallbackRoots: fallbackRoots(io),
+      clientChecks: [
+        ...(values['client-accepted'] ?? []).map((v) => clientCheck(v, 'accepted')),
+        ...(values['client-refused'] ?? []).map((v) => clientCheck(v, 'refused')),
+      ],
     };
     const json = values.json === true;
     const progress = progressPrinter(io, json);

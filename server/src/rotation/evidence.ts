@@ -79,6 +79,8 @@ export interface RotationRecord {
   /** Milliseconds from the renames to the first handshake that served the new certificate. */
   cutoverMs?: number;
   check?: { kind: string; ok: boolean; output: string };
+  /** Mutual TLS: which client certificates were accepted and refused, one line each. */
+  clientChecklist?: { kind: string; ok: boolean; output: string };
   /** The plan of a dry run (human lines). */
   plan?: string[];
 }
@@ -182,6 +184,7 @@ export function renderMarkdown(r: RotationRecord): string {
     lines.push(`## Reload (${md(rl.kind)}, exit ${rl.code ?? 'none'})`, '', fenced(rl.output || '(no output)'), '');
   }
   if (r.check) lines.push(`## Check (${md(r.check.kind)}): ${r.check.ok ? 'passed' : '**failed**'}`, '', fenced(r.check.output || '(no output)'), '');
+  if (r.clientChecklist) lines.push(`## Client checklist: ${r.clientChecklist.ok ? 'passed' : '**failed**'}`, '', fenced(r.clientChecklist.output), '');
   if (r.probes.length) {
     lines.push('## Probes', '', '| at | purpose | served sha256 |', '| --- | --- | --- |');
     for (const p of r.probes) lines.push(`| ${p.at} | ${p.purpose} | ${p.sha256 ? `\`${p.sha256}\`` : md(p.error ?? '')} |`);

@@ -20,7 +20,7 @@ export { evidenceDir, readEvidence, renderMarkdown, writeEvidence, escapeControl
 export type { CertFacts, Finding, NewFiles } from './preflight';
 export { localPreflight } from './preflight';
 export { endpointProber } from './served';
-export type { Prober, Served } from './served';
+export type { ClientCheck, Prober, Served } from './served';
 export type { ProgressEvent, RotationDeps, RotationOptions } from './transaction';
 export { rotate } from './transaction';
 export { recoverEndpoint } from './recover';

@@ -42,9 +42,11 @@ export function outputOf(r: Pick<ExecResult, 'stdout' | 'stderr'>): string {
 }
 
 /** Runs the endpoint's check: a command on the host or here that must exit 0, or a send/expect over TLS. */
-export async function runCheck(endpoint: EndpointEntry, remote: RemoteHost, timeoutMs = 10_000): Promise<CheckOutcome | undefined> {
+export async function runCheck(endpoint: EndpointEntry, remote: RemoteHost, timeoutMs = 10_000, opts: { skipSendExpect?: boolean } = {}): Promise<CheckOutcome | undefined> {
   const c = endpoint.check;
   if (!c) return undefined;
+  // With a client checklist the send/expect runs once per client certificate instead (see runClientChecklist).
+  if (c.command === undefined && opts.skipSendExpect) return undefined;
   if (c.command !== undefined) {
     const r = c.where === 'local' ? await runLocal(c.command, timeoutMs) : await remote.execShell(c.command, { timeoutMs });
     return { kind: `command (${c.where ?? 'host'})`, ok: r.code === 0, output: `${outputOf(r)}${r.code === 0 ? '' : `\n(exit ${r.code ?? r.signal})`}` };
@@ -78,8 +80,44 @@ export function runLocal(command: string, timeoutMs: number): Promise<ExecResult
   });
 }
 
+/** A client certificate of the mutual-TLS checklist and whether the server must accept it. */
+export interface ClientCheck {
+  label: string;
+  cert: Buffer;
+  key: Buffer;
+  expect: 'accepted' | 'refused';
+}
+
+/**
+ * The mutual-TLS checklist: each client certificate connects and sends the
+ * endpoint's check; accepted means the expected answer came, refused means it
+ * did not (handshake refused, connection closed, or another answer).
+ */
+export async function runClientChecklist(endpoint: EndpointEntry, remote: RemoteHost, clients: ClientCheck[], timeoutMs = 5000): Promise<CheckOutcome> {
+  const c = endpoint.check;
+  if (c?.expect === undefined) return { kind: 'client checklist', ok: false, output: 'the client checklist needs the endpoint\'s check.send and check.expect' };
+  const lines: string[] = [];
+  let ok = true;
+  for (const client of clients) {
+    const socket = endpoint.probe.via === 'ssh' ? await remote.forwardOut(endpoint.probe.host, endpoint.probe.port) : undefined;
+    let outcome: 'accepted' | 'refused';
+    let detail: string;
+    try {
+      detail = await sendExpect(endpoint, socket, c.send, c.expect, timeoutMs, client);
+      outcome = 'accepted';
+    } catch (e) {
+      detail = (e as Error).message;
+      outcome = 'refused';
+    }
+    const good = outcome === client.expect;
+    ok &&= good;
+    lines.push(`${good ? 'ok' : 'FAILED'}: ${client.label} was ${outcome} (expected ${client.expect})${good ? '' : `: ${detail.replace(/\s+/g, ' ').slice(0, 200)}`}`);
+  }
+  return { kind: 'client checklist', ok, output: lines.join('\n') };
+}
+
 /** Sends `send` (CRLF-terminated) over TLS and waits until the answer contains `expect`. */
-function sendExpect(endpoint: EndpointEntry, socket: Duplex | undefined, send: string | undefined, expect: string, timeoutMs: number): Promise<string> {
+function sendExpect(endpoint: EndpointEntry, socket: Duplex | undefined, send: string | undefined, expect: string, timeoutMs: number, client?: { cert: Buffer; key: Buffer }): Promise<string> {
   const p = endpoint.probe;
   return new Promise((resolve, reject) => {
     let got = '';
@@ -89,6 +127,7 @@ function sendExpect(endpoint: EndpointEntry, socket: Duplex | undefined, send: s
       ...(socket ? { socket } : {}),
       servername: p.servername,
       rejectUnauthorized: false,
+      ...(client ? { cert: client.cert, key: client.key } : {}),
     });
     const done = (e?: Error) => {
       clearTimeout(timer);

@@ -16,7 +16,7 @@ import {
   backupScript, FilePlan, hashScript, inspectScript, Inspection, journalLines, LOCK_HELD, lockScript, parseInspection,
   releaseScript, signalScript, stageCopyScript, stageScript, SWAP_FAILED_BASE, swapScript,
 } from './scripts';
-import { outputOf, Prober, runCheck } from './served';
+import { ClientCheck, outputOf, Prober, runCheck, runClientChecklist } from './served';
 
 /** One line of progress, as a step starts or ends. */
 export interface ProgressEvent {
@@ -65,6 +65,8 @@ export interface RotationOptions {
   staleMs?: number;
   /** Finish an interrupted rotation found on the endpoint even if its holder may be alive. */
   forceRecover?: boolean;
+  /** Mutual TLS: client certificates that must be accepted or refused after the rotation (uses the endpoint's check.send/expect). */
+  clientChecks?: ClientCheck[];
   /** Largest remote file read (the current certificate and CA files), default 1 MiB. */
   maxFileBytes?: number;
 }
@@ -464,13 +466,22 @@ export async function execute(
       return w.seenAt;
     }, (at) => `served ${at - (tx.placedAt ?? at)} ms after placement`);
     tx.record.cutoverMs = seen - (tx.placedAt ?? seen);
-    if (endpoint.check) {
+    const clients = tx.opts.clientChecks ?? [];
+    if (endpoint.check && (endpoint.check.command !== undefined || clients.length === 0)) {
       await tx.step('check', async () => {
-        const c = await runCheck(endpoint, remote);
+        const c = await runCheck(endpoint, remote, 10_000, { skipSendExpect: clients.length > 0 });
         if (c) tx.record.check = c;
         if (c && !c.ok) throw new StepFailure(`check failed: ${oneLine(c.output)}`);
         return c?.kind ?? 'none';
       }, (k) => k);
+    }
+    if (clients.length) {
+      await tx.step('client checklist', async () => {
+        const c = await runClientChecklist(endpoint, remote, clients);
+        tx.record.clientChecklist = c;
+        if (!c.ok) throw new StepFailure(`client checklist failed: ${oneLine(c.output)}`);
+        return c.output.split('\n').length;
+      }, (n) => `${n} client certificates as expected`);
     }
     await tx.step('release', () => tx.release(plans));
     const what = tx.record.kind === 'rollback'
