@@ -247,6 +247,8 @@ function dial(r: ResolvedSsh, signal?: AbortSignal): Promise<Socket> {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       sock.removeAllListeners('error');
+      // SSH is a conversation of small packets: Nagle's algorithm would hold each one for the peer's delayed ACK.
+      sock.setNoDelay(true);
       resolve(sock);
     });
     sock.once('error', (e: NodeJS.ErrnoException) => fail(new SshError(`${where}: ${describeNetError(e)}`, 'unreachable')));
