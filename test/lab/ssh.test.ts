@@ -421,6 +421,18 @@ test('an unknown host accepted "once" connects without writing known_hosts', asy
   }
 });
 
+test('many commands at once on one connection all run (beyond sshd\'s MaxSessions of 10, they wait their turn)', async () => {
+  const p = pool(recordingPrompts().prompts);
+  try {
+    const remote = await p.get(hostEntry(target));
+    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => remote.exec(['echo', String(i)])));
+    assert.deepEqual(results.map((r) => r.stdout.toString().trim()), Array.from({ length: 24 }, (_, i) => String(i)));
+    assert.equal(p.connectionCount, 1);
+  } finally {
+    p.closeAll();
+  }
+});
+
 test('an idle connection is closed, and the next operation opens a new one', async () => {
   const p = pool(recordingPrompts().prompts, { idleMs: 200 });
   try {

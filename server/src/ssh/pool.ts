@@ -48,6 +48,8 @@ interface Connection {
   hops: Client[];
   closed: boolean;
   sftp?: Promise<SFTPWrapper>;
+  /** Session channels open now, and the ones waiting for a slot (sshd's MaxSessions defaults to 10). */
+  sessions?: { open: number; waiting: (() => void)[] };
   /** uid/gid → name, learned from SFTP directory listings (SFTP's stat carries only ids). */
   names?: { users: Map<number, string>; groups: Map<number, string>; listed: Set<string> };
 }
@@ -531,7 +533,13 @@ class Remote implements RemoteHost {
 
   private run(command: string, viaSudo: boolean, opts: ExecOptions): Promise<ExecResult> {
     return this.entry.use(async (c) => {
-      const r = await runCommand(c.client, command, opts, this.name);
+      const release = await sessionSlot(c);
+      let r: ExecResult;
+      try {
+        r = await runCommand(c.client, command, opts, this.name);
+      } finally {
+        release();
+      }
       if (viaSudo && r.code !== 0) {
         const err = r.stderr.toString('utf8');
         if (/sudo: (a password is required|a terminal is required)/.test(err)) {
@@ -643,6 +651,27 @@ async function ownerNames(c: Connection, sftp: SFTPWrapper, path: string, uid: n
     }
   }
   return { owner: users.get(uid), group: groups.get(gid) };
+}
+
+/** Commands beyond this many at once on one connection wait their turn (one more slot is the SFTP session's). */
+const MAX_SESSIONS = 8;
+
+function sessionSlot(c: Connection): Promise<() => void> {
+  const s = (c.sessions ??= { open: 0, waiting: [] });
+  const release = () => {
+    s.open--;
+    s.waiting.shift()?.();
+  };
+  if (s.open < MAX_SESSIONS) {
+    s.open++;
+    return Promise.resolve(release);
+  }
+  return new Promise((resolve) =>
+    s.waiting.push(() => {
+      s.open++;
+      resolve(release);
+    }),
+  );
 }
 
 function fileError(path: string, code: string, reason: string): Error {
