@@ -11,6 +11,7 @@ import { RemoteFileSystem } from './remoteFs';
 import { HostsSession } from './session';
 import { HostsTreeProvider } from './tree';
 import { display, ItemSpec } from './items';
+import { RotationController } from './rotation';
 
 /** What the hosts features expose to tests through the extension's API. */
 export interface HostsApi {
@@ -18,6 +19,7 @@ export interface HostsApi {
   readonly tree: HostsTreeProvider;
   readonly view: vscode.TreeView<ItemSpec>;
   readonly monitor: ExpiryMonitor;
+  readonly rotation: RotationController;
 }
 
 /** Registers the hosts view, the `certops-remote:` file system, the monitor and the commands. */
@@ -26,7 +28,9 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
   const session: HostsSession = new HostsSession(prompts, log);
   const fs = new RemoteFileSystem(session, (message) => log.warn(`remote file: ${message}`));
   const tree = new HostsTreeProvider(session);
-  const view = vscode.window.createTreeView('certops.hosts', { treeDataProvider: tree, showCollapseAll: true });
+  // Several selected endpoints (or a host's row) roll out together.
+  const view = vscode.window.createTreeView('certops.hosts', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const rotation = new RotationController(session, log);
   const monitor = new ExpiryMonitor(session, context.workspaceState, log);
   const showProblem = () => {
     view.message = session.problem ? `The inventory cannot be used: ${display(session.problem)}` : undefined;
@@ -38,6 +42,10 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
     monitor,
     vscode.workspace.registerFileSystemProvider(REMOTE_SCHEME, fs, { isReadonly: true, isCaseSensitive: true }),
     ...registerHostCommands(session, prompts, log),
+    rotation,
+    ...rotation.register(),
+    // A check of an endpoint also looks for a rotation lock left on it (an interrupted rotation).
+    session.onDidRefresh((statuses) => void rotation.checkLocks(statuses.map((s) => `${s.host}/${s.endpoint}`))),
     session.onDidChange(showProblem),
     session.onDidRefresh((statuses) => fs.hostsChecked(new Set(statuses.map((s) => s.host)))),
     // The inventory is re-read whenever its file changes, however it was changed.
@@ -68,7 +76,7 @@ export function registerHosts(context: vscode.ExtensionContext, client: Language
     session.onDidRefresh(() => (checked = true)),
   );
   firstLook(view.visible);
-  return { session, tree, view, monitor };
+  return { session, tree, view, monitor, rotation };
 }
 
 let inventoryWatcher: vscode.FileSystemWatcher | undefined;

@@ -15,6 +15,8 @@ export interface TreeModel {
   statuses: ReadonlyMap<string, EndpointStatus>;
   /** statusKeys being checked right now. */
   busy: ReadonlySet<string>;
+  /** statusKeys with a rotation lock on the host (an interrupted or running rotation), and what it says. */
+  interrupted?: ReadonlyMap<string, string>;
 }
 
 /** One tree row, as data. */
@@ -189,6 +191,19 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
       });
     });
   }
+  const lock = model.interrupted?.get(key);
+  if (lock) {
+    children.unshift({
+      ...base,
+      id: `${id}:interrupted`,
+      label: display(lock),
+      tooltip: display(lock),
+      contextValue: 'certops:message interrupted',
+      icon: { id: 'warning', color: WARNING },
+      collapsible: 'none',
+      children: [],
+    });
+  }
   const days = s?.files.cert.certificate?.daysLeft;
   return {
     ...base,
@@ -197,10 +212,10 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
     description: busy
       ? 'checking…'
       : s
-        ? display(`${s.states.map((st) => STATE_LOOK[st]?.label ?? st).join(', ')}${days !== undefined ? ` · ${daysText(days)}` : ''}`)
+        ? display(`${lock ? 'rotation lock, ' : ''}${s.states.map((st) => STATE_LOOK[st]?.label ?? st).join(', ')}${days !== undefined ? ` · ${daysText(days)}` : ''}`)
         : 'not checked yet',
     tooltip: lines(tooltip),
-    contextValue: 'certops:endpoint refreshable probeable',
+    contextValue: `certops:endpoint refreshable probeable${lock ? ' interrupted' : ''}`,
     icon: busy ? { id: 'loading~spin' } : w ? { id: STATE_LOOK[w].icon, color: STATE_LOOK[w].color } : { id: 'circle-outline' },
     collapsible: 'collapsed',
     children,

@@ -41,6 +41,8 @@ export class HostsSession implements vscode.Disposable, TreeModel {
   problem: string | undefined;
   readonly statuses = new Map<string, EndpointStatus>();
   readonly busy = new Set<string>();
+  /** By statusKey: a rotation lock found on the endpoint (an interrupted or running rotation), in one line. */
+  readonly interrupted = new Map<string, string>();
   settings: HostsSettings = readHostsSettings();
   private pool: SshPool | undefined;
   private readonly refusals = new Map<string, number>();
@@ -129,6 +131,14 @@ export class HostsSession implements vscode.Disposable, TreeModel {
       for (const k of keys) this.busy.delete(k);
       this.changed.fire();
     }
+  }
+
+  /** Records (or clears, with undefined) the rotation lock found on an endpoint. */
+  setInterrupted(key: string, text: string | undefined): void {
+    if (text === this.interrupted.get(key)) return;
+    if (text === undefined) this.interrupted.delete(key);
+    else this.interrupted.set(key, text);
+    this.changed.fire();
   }
 
   /** The inventory entry of a host, or an error naming it. */

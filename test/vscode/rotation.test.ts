@@ -1,0 +1,292 @@
+// Rotation from the Hosts view against the real lab (OpenSSH sshd and nginx on
+// loopback, started here in the extension host) with the real engine: the
+// confirmation's dialogs are answered by a stand-in for the dialogs, everything
+// else (SSH, the transaction, the reload, the probes, the evidence) is real.
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { CertopsApi } from '../../client/src/extension';
+import type { ItemSpec } from '../../client/src/hosts/items';
+import type { RotationOutcome, RotationUi, StepEvent } from '../../client/src/hosts/rotation';
+import { probeTls } from '../../server/src/probe';
+import { CA_EXT, DAY, Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
+import { activateCertops, sampleFolder } from './helpers';
+
+let api: CertopsApi;
+let pki: Pki;
+let leaf: Issued, renewed: Issued, stranger: Issued;
+let nginx: NginxLab | undefined;
+let polled: NginxLab | undefined;
+let ssh: SshHostLab | undefined;
+let folder: string;
+
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+const short = (sha: string) => `${sha.slice(0, 16)}…`;
+
+/** The leaf nginx serves now, by a handshake of its own (not through the extension). */
+async function served(lab: NginxLab): Promise<string> {
+  const r = await probeTls({ host: lab.host, port: lab.port, servername: 'lab.certops.test' });
+  return r.chain[0].sha256;
+}
+
+/** What was asked and shown through the dialogs, and the modal answers given. */
+interface Shown {
+  kind: 'warning' | 'information' | 'error';
+  text: string;
+  modal: boolean;
+  detail: string;
+  items: string[];
+}
+let shown: Shown[] = [];
+
+/** Answers every modal with its first button (Rotate, Roll Back, …); notifications are only recorded. */
+function answeringUi(): RotationUi {
+  const message = (kind: Shown['kind']) => async (text: string, ...rest: unknown[]) => {
+    const options = rest[0] !== null && typeof rest[0] === 'object' ? (rest.shift() as vscode.MessageOptions) : {};
+    const items = rest as string[];
+    shown.push({ kind, text, modal: options.modal === true, detail: options.detail ?? '', items });
+    return options.modal ? items[0] : undefined;
+  };
+  return {
+    showWarningMessage: message('warning'),
+    showInformationMessage: message('information'),
+    showErrorMessage: message('error'),
+    showQuickPick: async () => undefined,
+    showOpenDialog: async () => undefined,
+    showSaveDialog: async () => undefined,
+  } as unknown as RotationUi;
+}
+
+const endpointRow = (name: string): ItemSpec => {
+  const r = api.hosts.tree.find(`endpoint:lab/${name}`);
+  assert.ok(r, `no row for lab/${name}`);
+  return r;
+};
+const childRow = (endpoint: string, label: string) => {
+  const r = endpointRow(endpoint).children.find((c) => c.label === label);
+  assert.ok(r, `no "${label}" row under lab/${endpoint}`);
+  return api.hosts.tree.getTreeItem(r);
+};
+const rotate = (name: string, files: { cert: string; key?: string }) => vscode.commands.executeCommand<RotationOutcome | undefined>('certops.rotate', endpointRow(name), undefined, files);
+
+/** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
+async function screenshot(name: string): Promise<void> {
+  const dir = process.env.CERTOPS_SCREENSHOT_DIR;
+  if (!dir) return;
+  const file = join(dir, name);
+  rmSync(file, { force: true });
+  // The workbench draws what the providers returned a moment later; the picture is for people, not an assertion.
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log(`certops-screenshot ${file}`);
+  await until(`the screenshot ${file}`, () => existsSync(file), 30_000);
+}
+
+describe('rotation from the hosts view against a real sshd and nginx', function () {
+  this.timeout(300_000);
+
+  before(async () => {
+    api = (await activateCertops()) as unknown as CertopsApi;
+    pki = new Pki();
+    const root = pki.issue('root', { subject: '/CN=Rotation Lab Root', ext: ROOT_EXT, notAfter: 365 * DAY });
+    const inter = pki.issue('inter', { subject: '/CN=Rotation Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * DAY });
+    const san = leafExt('DNS:lab.certops.test,IP:127.0.0.1');
+    leaf = pki.issue('leaf', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 60 * DAY });
+    renewed = pki.issue('renewed', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
+    stranger = pki.issue('stranger', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
+    nginx = await startNginx({ cert: leaf.pem + inter.pem, key: leaf.keyPem });
+    writeFileSync(join(nginx.dir, 'ca.crt'), root.pem);
+    polled = await startNginx({ cert: leaf.pem + inter.pem, key: leaf.keyPem });
+    writeFileSync(join(polled.dir, 'ca.crt'), root.pem);
+    ssh = await startSshHost();
+
+    // The new files, as an operator has them in the workspace; keys created 0600.
+    folder = sampleFolder().root.fsPath;
+    writeFileSync(join(folder, 'renewed.crt'), renewed.pem + inter.pem);
+    writeFileSync(join(folder, 'renewed.key'), renewed.keyPem, { mode: 0o600 });
+    writeFileSync(join(folder, 'stranger.key'), stranger.keyPem, { mode: 0o600 });
+
+    const knownHosts = writeKnownHosts(folder, [ssh.knownHostsLine], '.certops-rotation-known_hosts');
+    writeFileSync(join(folder, '.certops-rotation-ssh_config'), '');
+    const config = vscode.workspace.getConfiguration('certops');
+    await config.update('ssh.knownHostsFile', knownHosts, vscode.ConfigurationTarget.Global);
+    await config.update('ssh.configFile', join(folder, '.certops-rotation-ssh_config'), vscode.ConfigurationTarget.Global);
+    await config.update('monitor.intervalMinutes', 0, vscode.ConfigurationTarget.Global);
+    writeInventory(folder, {
+      hosts: [
+        {
+          name: 'lab',
+          ssh: { host: ssh.host, port: ssh.port, user: ssh.username, identityFile: ssh.userKeyPath },
+          endpoints: [
+            {
+              name: 'https',
+              probe: { host: nginx.host, port: nginx.port, servername: 'lab.certops.test' },
+              files: { cert: nginx.certFile, key: nginx.keyFile, ca: join(nginx.dir, 'ca.crt') },
+              reload: { kind: 'signal', pidFile: join(nginx.dir, 'nginx.pid') },
+            },
+            {
+              // A server that polls its files: certops only waits; this test plays the poller.
+              name: 'polled',
+              probe: { host: polled.host, port: polled.port, servername: 'lab.certops.test' },
+              files: { cert: polled.certFile, key: polled.keyFile, ca: join(polled.dir, 'ca.crt') },
+              reload: { kind: 'watch', intervalSeconds: 5 },
+            },
+          ],
+        },
+      ],
+    });
+    const session = api.hosts.session;
+    await until(
+      'the rotation lab inventory to load',
+      () => session.state === 'loaded' && session.settings.knownHostsFile === knownHosts && session.inventory?.hosts[0]?.endpoints.length === 2 && session.inventory.hosts[0].endpoints[0].probe.port === nginx!.port,
+    );
+    api.hosts.rotation.ui = answeringUi();
+    const statuses = await vscode.commands.executeCommand<{ states: string[] }[]>('certops.hosts.refresh');
+    assert.deepEqual(statuses.map((s) => s.states), [['ok'], ['ok']]);
+  });
+
+  beforeEach(() => {
+    shown = [];
+  });
+
+  after(async () => {
+    if (api) api.hosts.rotation.ui = vscode.window;
+    await nginx?.stop();
+    await polled?.stop();
+    await ssh?.stop();
+    pki?.dispose();
+  });
+
+  it('a key that is not the certificate\'s is refused by preflight with a clear message, and nothing changes on the host', async () => {
+    const before = { cert: readFileSync(nginx!.certFile), key: readFileSync(nginx!.keyFile), dir: readdirSync(nginx!.dir).sort() };
+    const out = await rotate('https', { cert: join(folder, 'renewed.crt'), key: join(folder, 'stranger.key') });
+    assert.ok(out);
+    assert.deepEqual(out.results.map((r) => r.state), ['refused']);
+    assert.match(out.results[0].message, /stranger\.key is not the private key of renewed\.crt/);
+    const errors = shown.filter((s) => s.kind === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(shown));
+    assert.match(errors[0].text, /^Cert Ops: lab\/https: rotation refused, nothing was changed: stranger\.key is not the private key of renewed\.crt/);
+    assert.ok(!shown.some((s) => s.modal), 'no confirmation is asked for files that cannot be used');
+    // Byte for byte the same files, no lock, no backup, and the old certificate still served.
+    assert.deepEqual(readFileSync(nginx!.certFile), before.cert);
+    assert.deepEqual(readFileSync(nginx!.keyFile), before.key);
+    assert.deepEqual(readdirSync(nginx!.dir).sort(), before.dir);
+    assert.equal(await served(nginx!), sha256(leaf.der));
+    assert.deepEqual(out.evidence, []);
+  });
+
+  it('rotates an endpoint from its tree row: the new certificate is served, shown in the tree, and the evidence opens', async () => {
+    const oldSha = sha256(leaf.der);
+    const newSha = sha256(renewed.der);
+    const steps: StepEvent[] = [];
+    const sub = api.hosts.rotation.onDidStep((e) => steps.push(e));
+    let out: RotationOutcome | undefined;
+    try {
+      out = await rotate('https', { cert: join(folder, 'renewed.crt'), key: join(folder, 'renewed.key') });
+    } finally {
+      sub.dispose();
+    }
+    assert.ok(out);
+    // The confirmation named the endpoint, its files, the reload and old → new.
+    const confirm = shown.find((s) => s.modal);
+    assert.ok(confirm, JSON.stringify(shown));
+    assert.equal(confirm.text, 'Rotate the certificate of lab/https?');
+    assert.deepEqual(confirm.items, ['Rotate', 'Show Plan']);
+    assert.ok(confirm.detail.includes(`cert ${nginx!.certFile} ← renewed.crt (0644)`), confirm.detail);
+    assert.ok(confirm.detail.includes(`key  ${nginx!.keyFile} ← renewed.key (0600)`), confirm.detail);
+    assert.ok(confirm.detail.includes(`reload: send SIGHUP to the pid in ${join(nginx!.dir, 'nginx.pid')}`), confirm.detail);
+    assert.ok(confirm.detail.includes(`sha256 ${short(oldSha)}`) && confirm.detail.includes(`sha256 ${short(newSha)}`), confirm.detail);
+
+    assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
+    assert.match(out.results[0].message, /the new certificate is served \(cutover \d+ ms\)/);
+    const done = shown.find((s) => s.kind === 'information');
+    assert.match(done?.text ?? '', /^Cert Ops: lab\/https rotated: the new certificate is served \(cutover \d+ ms\)\.$/);
+    assert.deepEqual(done?.items, ['Show Evidence']);
+    // Every step went by the progress, in the transaction's order.
+    const ok = steps.filter((s) => s.status === 'ok').map((s) => s.step);
+    assert.deepEqual(ok.filter((s) => ['place', 'reload', 'verify', 'release'].includes(s)), ['place', 'reload', 'verify', 'release'], ok.join(', '));
+    assert.ok(ok.findIndex((s) => /backup/.test(s)) >= 0 && ok.findIndex((s) => /backup/.test(s)) < ok.indexOf('place'), `the backup comes before the placement: ${ok.join(', ')}`);
+
+    // Served (by a handshake of this test's own), on disk, and in the tree.
+    assert.equal(await served(nginx!), newSha);
+    assert.equal(readFileSync(nginx!.certFile, 'utf8'), readFileSync(join(folder, 'renewed.crt'), 'utf8'));
+    assert.ok(!readdirSync(nginx!.dir).some((n) => n.endsWith('.certops-lock')), 'the lock is released');
+    assert.ok(readdirSync(nginx!.dir).some((n) => n.startsWith('server.crt.certops-backup-')), 'the old certificate is backed up beside it');
+    assert.match(String(api.hosts.tree.getTreeItem(endpointRow('https')).description), /^OK · (89|90) days left$/);
+    assert.match(String(childRow('https', 'served').description), /^CN=lab\.certops\.test · (89|90) days left$/);
+    assert.ok(String(childRow('https', 'served').tooltip).includes(`SHA-256 ${newSha}`));
+
+    // The evidence: its Markdown opened in the preview, with old and new fingerprints and no key material.
+    const md = await vscode.commands.executeCommand<vscode.Uri>('certops.showEvidence', endpointRow('https'));
+    assert.ok(md);
+    assert.equal(md.fsPath, out.evidence[out.evidence.length - 1]);
+    const text = readFileSync(md.fsPath, 'utf8');
+    assert.match(text, /^# Rotation .*: lab\/https/);
+    assert.ok(text.includes(oldSha) && text.includes(newSha), text);
+    assert.doesNotMatch(text, /PRIVATE KEY/);
+    for (const keyPem of [renewed.keyPem, leaf.keyPem]) {
+      for (const line of keyPem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) assert.ok(!text.includes(line), 'no line of a key in the evidence');
+    }
+    const json = readFileSync(md.fsPath.replace(/\.md$/, '.json'), 'utf8');
+    assert.doesNotMatch(json, /PRIVATE KEY/);
+    await until('the evidence in the Markdown preview', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType) && t.label.includes('lab-https')),
+    );
+    await screenshot('rotation-evidence.png');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('rolls back the last rotation: the old files are back byte for byte and the old certificate is served', async () => {
+    const out = await vscode.commands.executeCommand<RotationOutcome | undefined>('certops.rollback', endpointRow('https'));
+    assert.ok(out);
+    const confirm = shown.find((s) => s.modal);
+    assert.match(confirm?.text ?? '', /^Roll back lab\/https to the files from before rotation \S+\?$/);
+    assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
+    assert.match(out.results[0].message, /are back/);
+    assert.equal(await served(nginx!), sha256(leaf.der));
+    assert.equal(readFileSync(nginx!.keyFile, 'utf8'), leaf.keyPem);
+    assert.match(String(childRow('https', 'served').description), /(59|60) days left$/);
+    assert.match(shown.find((s) => s.kind === 'information')?.text ?? '', /^Cert Ops: lab\/https rolled back: /);
+  });
+
+  it('a server that polls its files: the progress waits at verify until it serves the new certificate, and reports the cutover', async () => {
+    let verifying = false;
+    const sub = api.hosts.rotation.onDidStep((e) => {
+      if (e.label === 'lab/polled' && e.step === 'verify' && e.status === 'start') verifying = true;
+    });
+    try {
+      const running = rotate('polled', { cert: join(folder, 'renewed.crt'), key: join(folder, 'renewed.key') });
+      await until('the rotation to wait at verify', () => verifying, 60_000);
+      // The notification shows the verify step while the server has not picked the files up yet.
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await vscode.commands.executeCommand('certops.hosts.focus');
+      await api.hosts.view.reveal(endpointRow('polled'), { expand: true, focus: true, select: true });
+      await screenshot('rotation-progress-toast.png');
+      await vscode.commands.executeCommand('notifications.showList');
+      await screenshot('rotation-progress.png');
+      await vscode.commands.executeCommand('notifications.hideList');
+      assert.equal(await served(polled!), sha256(leaf.der), 'the server still serves the old certificate until it polls');
+      polled!.reload();
+      const out = await running;
+      assert.ok(out);
+      assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
+      assert.ok((out.results[0].records[0].cutoverMs ?? -1) >= 0);
+      assert.equal(await served(polled!), sha256(renewed.der));
+      assert.match(String(childRow('polled', 'served').description), /(89|90) days left$/);
+    } finally {
+      sub.dispose();
+    }
+  });
+});
