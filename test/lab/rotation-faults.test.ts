@@ -189,7 +189,7 @@ function cutConnections(): number {
   return pids.length;
 }
 
-for (const [when, step] of [['between backup and place', 'backup'], ['between place and reload', 'place']] as const) {
+for (const [when, step] of [['between backup and place', 'lock and backup'], ['between place and reload', 'place']] as const) {
   test(`the SSH connection cut ${when}: nothing is lost; the run or the next command ends in a verified state`, async () => {
     const original = { cert: readFileSync(nginx.certFile), key: readFileSync(nginx.keyFile) };
     const child = spawn(process.execPath, cliArgs('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--json'), { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -221,7 +221,7 @@ for (const [when, step] of [['between backup and place', 'backup'], ['between pl
     assert.equal(existsSync(join(nginx.dir, '.server.crt.certops-lock')), false);
     assert.deepEqual(readdirSync(nginx.dir).filter((n) => n.startsWith('.')), []);
     // Back to the start for the next test, proven the same way.
-    const back = cli('rotate', 'web/https', '--cert', pki.write(`old-${step}.pem`, original.cert), '--key', pki.write(`old-${step}.key`, original.key), '--allow-earlier-expiry');
+    const back = cli('rotate', 'web/https', '--cert', pki.write(`old-${step.replace(/ /g, '-')}.pem`, original.cert), '--key', pki.write(`old-${step.replace(/ /g, '-')}.key`, original.key), '--allow-earlier-expiry');
     assert.equal(back.status, 0, `${back.stdout}\n${back.stderr}`);
     assert.deepEqual(readFileSync(nginx.certFile), original.cert);
   });

@@ -106,11 +106,11 @@ test('rotate over SSH with nginx reloaded by SIGHUP from its pid file: verified 
   assert.ok(existsSync(ep.evidence[0]) && existsSync(ep.evidence[0].replace(/\.json$/, '.md')));
   // One progress line per step on stderr, as JSON lines with --json.
   const steps = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { step: string; status: string }).filter((e) => e.status === 'ok').map((e) => e.step);
-  assert.deepEqual(steps.slice(-6), ['backup', 'stage new files', 'place', 'reload', 'verify', 'release']);
+  assert.deepEqual(steps.slice(-6), ['lock and backup', 'stage new files', 'place', 'reload', 'verify', 'release']);
 
   const rb = cli('rollback', 'web/https', ...remote());
   assert.equal(rb.status, 0, `${rb.stdout}\n${rb.stderr}`);
-  assert.match(rb.stdout, new RegExp(`web/https\\s+rotated\\s+.*the certificate from before ${rec.id} is served again`));
+  assert.match(rb.stdout, new RegExp(`web/https\\s+rotated\\s+.*the files from before ${rec.id} are back and the certificate from before is served again`));
   assert.equal(await served(), sha(oldLeaf.der), 'nginx serves the old certificate again');
   assert.deepEqual(readFileSync(nginx.certFile), original.cert, 'the old certificate file is back byte for byte');
   assert.deepEqual(readFileSync(nginx.keyFile), original.key, 'the old key is back byte for byte');

@@ -106,7 +106,7 @@ describe('rotation transaction', () => {
     assert.equal(typeof r.cutoverMs, 'number');
     assert.equal(r.old.served, sha(oldLeaf));
     assert.equal(r.new?.sha256, sha(newLeaf));
-    assert.deepEqual(r.steps.map((x) => x.name), ['inspect files', 'read current certificate', 'probe baseline', 'lock', 'backup', 'stage new files', 'place', 'reload', 'verify', 'release']);
+    assert.deepEqual(r.steps.map((x) => x.name), ['inspect files', 'read current certificate', 'probe baseline', 'lock and backup', 'stage new files', 'place', 'reload', 'verify', 'release']);
     assert.ok(r.reload?.[0].output.includes('reloaded'));
     // The key never travels in argv: only stdin carries it.
     assert.ok(!s.host.log.some((l) => l.includes(newLeaf.keyPem.split('\n')[1])));
@@ -134,12 +134,12 @@ describe('rotation transaction', () => {
   test('the key is created with its mode: the staging script sets the umask before the file exists and never chmods', async () => {
     const s = setup();
     await rotate(s.deps, files(newLeaf, newLeaf), fast);
-    const stage = s.host.log.filter((l) => l.includes('certops-new-') && l.includes('cat >'));
-    assert.equal(stage.length, 2);
-    const keyStage = stage.find((l) => l.includes('.server.key.certops-new-'));
-    assert.ok(keyStage);
-    assert.match(keyStage, /umask 177\n/);
-    assert.doesNotMatch(keyStage, /chmod/);
+    const stage = s.host.log.filter((l) => l.includes('certops-new-') && l.includes('dd bs=1'));
+    assert.equal(stage.length, 1, 'one round trip writes every new file');
+    // The key's file is created under umask 177 (mode 0600) before dd writes a byte into it.
+    assert.match(stage[0], /umask 177; rm -f -- \S*\.server\.key\.certops-new-\S*; set -C; : > \S*\.server\.key\.certops-new-/);
+    assert.match(stage[0], /umask 133; rm -f -- \S*\.server\.crt\.certops-new-/);
+    assert.doesNotMatch(stage[0], /chmod/);
   });
 
   test('a key that does not fit is refused before anything changes', async () => {
@@ -188,7 +188,7 @@ describe('rotation transaction', () => {
   // Every step after the backup that can fail, and what it does to the host.
   const failures: [string, (s: ReturnType<typeof setup>) => void, RegExp][] = [
     ['before hook fails', (s) => (s.endpoint.hooks = { before: 'exit 3' }), /"exit 3" exited 3/],
-    ['staging fails (disk full)', (s) => s.host.faults.push((sc) => (sc.includes('cat >') ? result(1, 'No space left on device') : undefined)), /No space left/],
+    ['staging fails (disk full)', (s) => s.host.faults.push((sc) => (sc.includes('dd bs=1') ? result(1, 'No space left on device') : undefined)), /No space left/],
     ['the second rename fails', (s) => s.host.faults.push((sc) => (sc.includes('ln -f') ? sc.replace(/mv -f -- '?[^' ]*\.server\.key\.certops-new-[^' ]*'?/, 'false') : undefined)), /rename over .*server\.key failed; the renames before it were undone/],
     ['the reload command fails', (s) => (s.endpoint.reload = { kind: 'command', command: 'echo bad config >&2; exit 1' }), /failed \(exit 1\): bad config/],
     ['the server ignores the reload (verify times out)', (s) => (s.server.reacts = false), /not served within 0\.3 s/],

@@ -191,7 +191,7 @@ function printSummary(io: CliIo, results: FleetResult[], evidence: Map<string, s
     lines.push(`${escapeTerminal(r.label).padEnd(width)}  ${paint(colour, r.state.padEnd(15))}  ${cut.padEnd(8)}  ${escapeTerminal(r.message)}`);
     for (const rec of r.records.slice(0, -1)) lines.push(`${''.padEnd(width)}  (first: ${rec.kind} ${rec.state}: ${escapeTerminal(rec.message)})`);
     for (const a of last?.advice ?? []) lines.push(`${''.padEnd(width)}  - ${escapeTerminal(a)}`);
-    if (last?.plan) for (const p of last.plan) lines.push(`${''.padEnd(width)}  ${escapeTerminal(p)}`);
+    if (r.state === 'planned' && last?.plan) for (const p of last.plan) lines.push(`${''.padEnd(width)}  ${escapeTerminal(p)}`);
     for (const p of evidence.get(r.label) ?? []) lines.push(`${''.padEnd(width)}  evidence ${escapeTerminal(p.replace(/\.json$/, '.md'))}`);
   }
   io.out(`${lines.join('\n')}\n`);

@@ -8,7 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import type { EndpointEntry, RemoteHost } from './contract';
 import type { RotationRecord } from './evidence';
 import { endpointProber } from './served';
-import { localPreflight, NewFiles } from './preflight';
+import type { NewFiles } from './preflight';
 import { recoverEndpoint } from './recover';
 import { rollbackRotation } from './rollback';
 import { rotateTrust } from './trust';
@@ -62,50 +62,32 @@ export function rotationDeps(hostName: string, endpoint: EndpointEntry, remote: 
 }
 
 /**
- * Rotates one endpoint, first finishing any interrupted rotation its lock
- * journal shows. Returns the records made: the recovery's (if there was one)
- * then the rotation's. A live rotation's lock refuses the new one.
+ * Runs a transaction; when it found the endpoint's lock (a rotation runs or
+ * was interrupted), finishes the interrupted one from its journal and runs
+ * it again. Returns the records made: the recovery's, if any, then the
+ * transaction's. A live rotation's lock refuses.
  */
-export async function rotateEndpoint(deps: RotationDeps, files: NewFiles, opts: RotationOptions = {}): Promise<RotationRecord[]> {
-  const out: RotationRecord[] = [];
-  // New files that cannot be used are refused before the host is contacted at all.
-  const local = localPreflight(files, { servername: deps.endpoint.probe.servername ?? deps.endpoint.probe.host, now: deps.now() });
-  if (local.findings.some((f) => f.severity === 'error')) return [await rotate(deps, files, opts)];
-  if (!opts.dryRun) {
-    const recovered = await recoverEndpoint(deps, opts);
-    if (recovered) {
-      out.push(recovered);
-      if (recovered.state === 'refused' || recovered.state === 'needs-attention') return out;
-    }
-  }
-  out.push(await rotate(deps, files, opts));
+async function withRecovery(deps: RotationDeps, opts: RotationOptions, run: () => Promise<RotationRecord>): Promise<RotationRecord[]> {
+  const first = await run();
+  if (!first.findings.some((f) => f.code === 'locked' && f.severity === 'error')) return [first];
+  const recovered = await recoverEndpoint(deps, opts);
+  const out = recovered ? [recovered] : [];
+  if (recovered && (recovered.state === 'refused' || recovered.state === 'needs-attention')) return out;
+  out.push(await run());
   return out;
+}
+
+/** Rotates one endpoint, first finishing any interrupted rotation its lock journal shows. */
+export async function rotateEndpoint(deps: RotationDeps, files: NewFiles, opts: RotationOptions = {}): Promise<RotationRecord[]> {
+  return withRecovery(deps, opts, () => rotate(deps, files, opts));
 }
 
 /** Replaces an endpoint's CA file (a phase of a CA rotation with overlap), first finishing any interrupted rotation. */
 export async function rotateTrustEndpoint(deps: RotationDeps, ca: { bytes: Buffer; name: string }, opts: RotationOptions = {}): Promise<RotationRecord[]> {
-  const out: RotationRecord[] = [];
-  if (!opts.dryRun) {
-    const recovered = await recoverEndpoint(deps, opts);
-    if (recovered) {
-      out.push(recovered);
-      if (recovered.state === 'refused' || recovered.state === 'needs-attention') return out;
-    }
-  }
-  out.push(await rotateTrust(deps, ca, opts));
-  return out;
+  return withRecovery(deps, opts, () => rotateTrust(deps, ca, opts));
 }
 
-/** Rolls back a recorded rotation, first finishing any interrupted one (whose rollback may already be what was asked). */
+/** Rolls back a recorded rotation, first finishing any interrupted one. */
 export async function rollbackEndpoint(deps: RotationDeps, target: RotationRecord, opts: RotationOptions = {}): Promise<RotationRecord[]> {
-  const out: RotationRecord[] = [];
-  if (!opts.dryRun) {
-    const recovered = await recoverEndpoint(deps, opts);
-    if (recovered) {
-      out.push(recovered);
-      if (recovered.state === 'refused' || recovered.state === 'needs-attention') return out;
-    }
-  }
-  out.push(await rollbackRotation(deps, target, opts));
-  return out;
+  return withRecovery(deps, opts, () => rollbackRotation(deps, target, opts));
 }

@@ -10,7 +10,7 @@ import { backupStamp, filePlan } from './journal';
 import { octal, planLines } from './plan';
 import { certFacts, leafOf } from './preflight';
 import { hashScript } from './scripts';
-import { execute, newJournal, remotePreflight, RotationDeps, RotationOptions, StepFailure, takeLock, Transaction } from './transaction';
+import { execute, newJournal, remotePreflight, RotationDeps, RotationOptions, StepFailure, Transaction } from './transaction';
 
 /** Rolls the endpoint back to the files `target` replaced, and verifies the old certificate is served. */
 export async function rollbackRotation(deps: RotationDeps, target: RotationRecord, opts: RotationOptions = {}): Promise<RotationRecord> {
@@ -37,7 +37,10 @@ export async function rollbackRotation(deps: RotationDeps, target: RotationRecor
     if (first.role === 'cert' && !restoreLeaf) return refuse(`${first.backup} holds no readable certificate`);
     if (restoreLeaf) tx.record.new = { ...certFacts(restoreLeaf), chain: [] };
     const remote = await remotePreflight(tx, plans, firstBytes.length);
-    if ('severity' in remote) return refuse(remote.message);
+    if ('severity' in remote) {
+      tx.record.findings.push(remote);
+      return refuse(remote.message);
+    }
     if (restoreLeaf && remote.oldServed === restoreLeaf.sha256) return refuse(`the endpoint already serves the certificate of ${first.backup}`);
     const expectServed = restoreLeaf?.sha256 ?? remote.oldServed;
     const modes = plans.map(() => undefined);
@@ -49,10 +52,7 @@ export async function rollbackRotation(deps: RotationDeps, target: RotationRecor
     if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
     const currentFirst = first.role === 'cert' ? remote.oldCertFileSha : createHash('sha256').update(await deps.remote.readFile(first.path, { maxBytes: opts.maxFileBytes ?? 1 << 20 })).digest('hex');
     const journal = newJournal(tx, 'rollback', plans, remote.oldServed, expectServed, currentFirst, createHash('sha256').update(firstBytes).digest('hex'));
-    await tx.step('lock', () => takeLock(tx, journal).then((why) => {
-      if (why) throw new StepFailure(why);
-    }));
-    return await execute(tx, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: currentFirst, expectServed });
+    return await execute(tx, journal, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: currentFirst, expectServed });
   } catch (e) {
     return refuse((e as Error).message);
   }

@@ -22,8 +22,9 @@ export interface FilePlan {
 }
 
 /** Reports every file's mode, owner and type, and every directory's writability and free space. */
-export function inspectScript(paths: string[], dirs: string[]): string {
+export function inspectScript(paths: string[], dirs: string[], lock?: string): string {
   const lines = ['export LC_ALL=C', 'echo "U $(id -u) $(id -un)"'];
+  if (lock !== undefined) lines.push(`if [ -e ${q(lock)} ]; then echo "L present"; fi`);
   paths.forEach((p, i) => {
     lines.push(`if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then echo "F ${i} $(stat -c '%a %u %g %s %F' -- ${q(p)})"; else echo "F ${i} missing"; fi`);
   });
@@ -39,13 +40,19 @@ export interface Inspection {
   uid: number;
   user: string;
   files: ({ mode: number; uid: number; gid: number; size: number; type: string } | undefined)[];
+  /** Whether the endpoint's lock file exists (a rotation runs, or one was interrupted). */
+  lockPresent: boolean;
   dirs: { writable: boolean; availableKb: number | undefined }[];
 }
 
 /** Parses inspectScript's output; throws on anything it did not print. */
 export function parseInspection(stdout: string, files: number, dirs: number): Inspection {
-  const out: Inspection = { uid: -1, user: '', files: new Array(files).fill(undefined), dirs: [] };
+  const out: Inspection = { uid: -1, user: '', files: new Array(files).fill(undefined), dirs: [], lockPresent: false };
   for (const line of stdout.split('\n')) {
+    if (line === 'L present') {
+      out.lockPresent = true;
+      continue;
+    }
     let m = /^U (\d+) (\S+)$/.exec(line);
     if (m) {
       out.uid = Number(m[1]);
@@ -64,64 +71,66 @@ export function parseInspection(stdout: string, files: number, dirs: number): In
   return out;
 }
 
-/** Creates the lock file exclusively with the journal in it; prints the holder's journal and exits LOCK_HELD when it exists. */
-export function lockScript(lock: string, journal: string): string {
-  return [
-    'umask 077',
-    `if ( set -C; printf '%s\\n' ${q(journal)} > ${q(lock)} ) 2>/dev/null; then exit 0; fi`,
-    `if [ -e ${q(lock)} ]; then cat -- ${q(lock)}; exit ${LOCK_HELD}; fi`,
-    `echo "cannot create the lock file" >&2; exit 1`,
-  ].join('\n');
-}
-
 /** Replaces the journal inside the lock file (write beside, then rename). */
 export function journalLines(lock: string, journal: string): string[] {
   const tmp = `${lock}.tmp`;
   return [`( umask 077; printf '%s\\n' ${q(journal)} > ${q(tmp)} ) && mv -f -- ${q(tmp)} ${q(lock)} || { echo ${q(`cannot update the journal ${lock}`)} >&2; exit 70; }`];
 }
 
-/** Copies each file beside itself keeping mode and owner, prunes old backups to `keep`, then journals. */
-export function backupScript(files: FilePlan[], keep: number, lock: string, journal: string): string {
-  const lines = ['umask 077', 'export LC_ALL=C'];
+/**
+ * Takes the lock (exit LOCK_HELD, printing the holder's journal, when it is
+ * taken), copies each file beside itself keeping mode and owner, prunes old
+ * backups to `keep`, and journals; on any failure after the lock it removes
+ * what it made (partial backups, the lock) and exits 1: one round trip.
+ */
+export function lockAndBackupScript(files: FilePlan[], keep: number, lock: string, lockedJournal: string, backedUpJournal: string): string {
+  const undo = `rm -f -- ${[...files.map((f) => q(f.backup)), q(lock)].join(' ')}`;
+  const lines = [
+    'umask 077',
+    'export LC_ALL=C',
+    `if ( set -C; printf '%s\\n' ${q(lockedJournal)} > ${q(lock)} ) 2>/dev/null; then :`,
+    `elif [ -e ${q(lock)} ]; then cat -- ${q(lock)}; exit ${LOCK_HELD}`,
+    `else echo "cannot create the lock file" >&2; exit 1; fi`,
+  ];
   for (const f of files) {
-    lines.push(`[ ! -e ${q(f.backup)} ] || { echo "the backup name is taken" >&2; exit 1; }`);
-    lines.push(`cp -p -- ${q(f.path)} ${q(f.backup)} || { echo ${q(`cannot back up ${f.path}`)} >&2; exit 1; }`);
+    lines.push(`[ ! -e ${q(f.backup)} ] || { echo "the backup name is taken" >&2; rm -f -- ${q(lock)}; exit 1; }`);
+    lines.push(`cp -p -- ${q(f.path)} ${q(f.backup)} || { echo ${q(`cannot back up ${f.path}`)} >&2; ${undo}; exit 1; }`);
   }
   for (const f of files) {
     const base = `${f.path}.certops-backup-`;
-    // Backup names sort by their UTC suffix; the glob lies after the quoted part so it still expands.
     lines.push(`ls -1d -- ${q(base)}[0-9]* 2>/dev/null | sort | head -n -${keep} | while IFS= read -r old; do rm -f -- "$old"; done`);
   }
-  lines.push(...journalLines(lock, journal));
+  lines.push(`( umask 077; printf '%s\\n' ${q(backedUpJournal)} > ${q(`${lock}.tmp`)} ) && mv -f -- ${q(`${lock}.tmp`)} ${q(lock)} || { echo "cannot update the journal" >&2; ${undo}; exit 1; }`);
   return lines.join('\n');
 }
 
-/**
- * Writes stdin to `temp`, created with its final mode (through the umask, never
- * chmod after) and owner before any byte is written, flushed to disk; checks the size.
- */
-export function stageScript(temp: string, mode: number, uid: number, gid: number, size: number): string {
-  const umask = (0o777 & ~mode).toString(8).padStart(3, '0');
-  return [
-    'export LC_ALL=C',
-    `umask ${umask}`,
-    `rm -f -- ${q(temp)}`,
-    `( set -C; : > ${q(temp)} ) || exit 1`,
-    `if [ "$(stat -c %u:%g -- ${q(temp)})" != "${uid}:${gid}" ]; then chown ${uid}:${gid} -- ${q(temp)} || { rm -f -- ${q(temp)}; exit 1; }; fi`,
-    `cat > ${q(temp)} || { rm -f -- ${q(temp)}; exit 1; }`,
-    `if [ "$(wc -c < ${q(temp)})" -ne ${size} ]; then rm -f -- ${q(temp)}; echo "short write" >&2; exit 1; fi`,
-    `sync -- ${q(temp)} 2>/dev/null || sync`,
-  ].join('\n');
-}
+/** One temporary file of stageAllScript: new content from stdin (created with mode and owner), or a copy of a remote file. */
+export type StageEntry = { temp: string; mode: number; uid: number; gid: number; size: number } | { temp: string; copyFrom: string };
 
-/** Copies a backup to `temp` keeping its mode and owner (for a restore), flushed. */
-export function stageCopyScript(source: string, temp: string): string {
-  return [
-    'umask 077',
-    `rm -f -- ${q(temp)}`,
-    `cp -p -- ${q(source)} ${q(temp)} && cmp -s -- ${q(source)} ${q(temp)} || { rm -f -- ${q(temp)}; echo ${q(`cannot copy ${source}`)} >&2; exit 1; }`,
-    `sync -- ${q(temp)} 2>/dev/null || sync`,
-  ].join('\n');
+/**
+ * Writes every temporary file in one round trip. New contents arrive on stdin
+ * one after another; each is cut at its size with `dd bs=1` (it never reads
+ * past what it was asked for, unlike buffered readers), into a file created
+ * with its final mode and owner first. On any failure every temporary file is
+ * removed.
+ */
+export function stageAllScript(entries: StageEntry[]): string {
+  const cleanup = `rm -f -- ${entries.map((e) => q(e.temp)).join(' ')}`;
+  const lines = ['export LC_ALL=C'];
+  for (const e of entries) {
+    const fail = (why: string) => `{ ${cleanup}; echo ${q(why)} >&2; exit 1; }`;
+    if ('copyFrom' in e) {
+      lines.push(`( umask 077; rm -f -- ${q(e.temp)}; cp -p -- ${q(e.copyFrom)} ${q(e.temp)} ) && cmp -s -- ${q(e.copyFrom)} ${q(e.temp)} || ${fail(`cannot copy ${e.copyFrom}`)}`);
+    } else {
+      const umask = (0o777 & ~e.mode).toString(8).padStart(3, '0');
+      lines.push(`( umask ${umask}; rm -f -- ${q(e.temp)}; set -C; : > ${q(e.temp)} ) || ${fail(`cannot create ${e.temp}`)}`);
+      lines.push(`if [ "$(stat -c %u:%g -- ${q(e.temp)})" != "${e.uid}:${e.gid}" ]; then chown ${e.uid}:${e.gid} -- ${q(e.temp)} || ${fail(`cannot give ${e.temp} its owner`)}; fi`);
+      lines.push(`dd bs=1 count=${e.size} 2>/dev/null > ${q(e.temp)} || ${fail(`cannot write ${e.temp}`)}`);
+      lines.push(`[ "$(wc -c < ${q(e.temp)})" -eq ${e.size} ] || ${fail(`short write to ${e.temp}`)}`);
+    }
+  }
+  lines.push(`sync -- ${entries.map((e) => q(e.temp)).join(' ')} 2>/dev/null || sync`);
+  return lines.join('\n');
 }
 
 /** Exit code of the swap script when rename `i` (zero-based) failed and the earlier ones were undone. */

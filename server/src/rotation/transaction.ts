@@ -13,8 +13,8 @@ import { encodeJournal, filePlan, Journal, lockPath, Phase, backupStamp, rotatio
 import { describeReload, octal, planLines, targetModes, verifyDeadlineMs } from './plan';
 import { certFacts, certificatesDer, checkChain, checkExpiry, Finding, leafOf, localPreflight, NewFiles } from './preflight';
 import {
-  backupScript, FilePlan, hashScript, inspectScript, Inspection, journalLines, LOCK_HELD, lockScript, parseInspection,
-  releaseScript, signalScript, stageCopyScript, stageScript, SWAP_FAILED_BASE, swapScript,
+  FilePlan, hashScript, inspectScript, Inspection, journalLines, LOCK_HELD, lockAndBackupScript, parseInspection,
+  releaseScript, signalScript, StageEntry, stageAllScript, SWAP_FAILED_BASE, swapScript,
 } from './scripts';
 import { ClientCheck, outputOf, Prober, runCheck, runClientChecklist } from './served';
 
@@ -208,18 +208,17 @@ export class Transaction {
     return describeReload(r);
   }
 
-  /** Writes each source to its temporary file: new content created with its final mode and owner, backups copied with theirs. */
+  /** Writes each source to its temporary file in one round trip: new content created with its final mode and owner, backups copied with theirs. */
   async stage(files: FilePlan[], sources: Source[], modes: ({ mode: number; uid: number; gid: number } | undefined)[]): Promise<void> {
-    for (let i = 0; i < files.length; i++) {
+    const entries: StageEntry[] = files.map((f, i) => {
       const s = sources[i];
-      if ('content' in s) {
-        const m = modes[i];
-        if (!m) throw new Error('no mode for new content');
-        await this.shOk(stageScript(files[i].temp, m.mode, m.uid, m.gid, s.content.length), `writing ${files[i].temp}`, s.content);
-      } else {
-        await this.shOk(stageCopyScript(s.remotePath, files[i].temp), `copying ${s.remotePath}`);
-      }
-    }
+      if (!('content' in s)) return { temp: f.temp, copyFrom: s.remotePath };
+      const m = modes[i];
+      if (!m) throw new Error('no mode for new content');
+      return { temp: f.temp, mode: m.mode, uid: m.uid, gid: m.gid, size: s.content.length };
+    });
+    const stdin = Buffer.concat(sources.flatMap((s) => ('content' in s ? [s.content] : [])));
+    await this.shOk(stageAllScript(entries), 'writing the new files', stdin.length ? stdin : undefined);
   }
 
   /**
@@ -353,9 +352,13 @@ export async function remotePreflight(tx: Transaction, plans: FilePlan[], newByt
   const { remote, endpoint } = tx.deps;
   const dirs = [...new Set(plans.map((p) => posix.dirname(p.path)))];
   const r = await tx.step('inspect files', async () => {
-    const out = await tx.shOk(inspectScript(plans.map((p) => p.path), dirs), 'inspecting the files');
+    const out = await tx.shOk(inspectScript(plans.map((p) => p.path), dirs, tx.lock), 'inspecting the files');
     return parseInspection(out.stdout.toString('utf8'), plans.length, dirs.length);
   }, (f) => plans.map((p, i) => `${p.path} ${f.files[i] ? octal(f.files[i].mode) : 'missing'}`).join(', '));
+  if (r.lockPresent) {
+    if (!tx.opts.dryRun) return { severity: 'error', code: 'locked', message: `${tx.lock} exists: a rotation runs or was interrupted` };
+    tx.record.findings.push({ severity: 'warning', code: 'locked', message: `${tx.lock} exists: the rotation would first finish the interrupted one, or wait for a running one` });
+  }
   for (let i = 0; i < plans.length; i++) {
     const f = r.files[i];
     if (!f) return remoteFinding(`${plans[i].path} does not exist on ${tx.deps.host}; create it first (rotation replaces files, it does not create them)`);
@@ -387,15 +390,6 @@ function remoteFinding(message: string): Finding {
   return { severity: 'error', code: 'remote', message };
 }
 
-/** Takes the lock; when one is there, says whose (or recovers it, see recover.ts, before calling this). */
-export async function takeLock(tx: Transaction, journal: Journal): Promise<string | undefined> {
-  tx.journal = journal;
-  const r = await tx.sh(lockScript(tx.lock, encodeJournal(journal)));
-  if (r.code === 0) return undefined;
-  if (r.code === LOCK_HELD) return `another rotation holds ${tx.lock}: ${describeHolder(r.stdout.toString('utf8'))}`;
-  return `cannot create the lock file ${tx.lock}: ${oneLine(r.stderr.toString('utf8')) || `exit ${r.code}`}`;
-}
-
 /** "rotation ID by WHO since T (phase P)" from a lock file's content. */
 export function describeHolder(text: string): string {
   try {
@@ -422,6 +416,7 @@ export function newJournal(tx: Transaction, kind: Journal['kind'], files: FilePl
  */
 export async function execute(
   tx: Transaction,
+  journal: Journal,
   plans: FilePlan[],
   sources: Source[],
   modes: ({ mode: number; uid: number; gid: number } | undefined)[],
@@ -429,10 +424,15 @@ export async function execute(
 ): Promise<RotationRecord> {
   const { endpoint, remote } = tx.deps;
   const keep = Math.max(1, tx.opts.keepBackups ?? 5);
+  tx.journal = journal;
   try {
-    await tx.step('backup', () => tx.shOk(backupScript(plans, keep, tx.lock, encodeJournal(tx.journalWith('backed-up'))), 'backup'), () => plans.map((p) => p.backup).join(', '));
+    await tx.step('lock and backup', async () => {
+      const r = await tx.sh(lockAndBackupScript(plans, keep, tx.lock, encodeJournal(journal), encodeJournal(tx.journalWith('backed-up'))));
+      if (r.code === LOCK_HELD) throw new StepFailure(`another rotation holds ${tx.lock}: ${describeHolder(r.stdout.toString('utf8'))}`);
+      if (r.code !== 0) throw new StepFailure(`backup: ${oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`}`);
+    }, () => plans.map((p) => p.backup).join(', '));
   } catch (e) {
-    await tx.sh(releaseScript(tx.lock, plans.flatMap((p) => [p.temp, p.prev, p.backup]))).catch(() => undefined);
+    // The script removed whatever it had made: the lock (if it took it) and partial backups.
     return tx.finish('refused', `${(e as Error).message}; nothing was changed`);
   }
   tx.journalAt('backed-up');
@@ -533,11 +533,7 @@ export async function rotate(deps: RotationDeps, files: NewFiles, opts: Rotation
     tx.record.plan = planLines({ endpoint, files: plans, modes, found: remote.found, keep: Math.max(1, opts.keepBackups ?? 5), newSha: pre.leaf.sha256, oldServed: remote.oldServed });
     if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
     const journal = newJournal(tx, 'rotate', plans, remote.oldServed, pre.leaf.sha256, remote.oldCertFileSha, sha256(files.cert));
-    const held = await tx.step('lock', () => takeLock(tx, journal).then((why) => {
-      if (why) throw new StepFailure(why);
-    }));
-    void held;
-    return await execute(tx, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: remote.oldCertFileSha, expectServed: pre.leaf.sha256 });
+    return await execute(tx, journal, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: remote.oldCertFileSha, expectServed: pre.leaf.sha256 });
   } catch (e) {
     // Before the backup nothing has changed: a failure here is a refusal.
     return refuse((e as Error).message);

@@ -15,7 +15,7 @@ import type { RotationRecord } from './evidence';
 import { backupStamp, filePlan } from './journal';
 import { octal, planLines, targetModes } from './plan';
 import { certFacts } from './preflight';
-import { execute, newJournal, remotePreflight, RotationDeps, RotationOptions, StepFailure, takeLock, Transaction } from './transaction';
+import { execute, newJournal, remotePreflight, RotationDeps, RotationOptions, Transaction } from './transaction';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -36,7 +36,10 @@ export async function rotateTrust(deps: RotationDeps, ca: { bytes: Buffer; name:
   const plans = [filePlan('ca', endpoint.files.ca, tx.id, backupStamp(deps.now()))];
   try {
     const remote = await remotePreflight(tx, plans, ca.bytes.length);
-    if ('severity' in remote) return refuse(remote.message);
+    if ('severity' in remote) {
+      tx.record.findings.push(remote);
+      return refuse(remote.message);
+    }
     const currentCa = await tx.step('read current CA file', () => deps.remote.readFile(endpoint.files.ca!, { maxBytes: opts.maxFileBytes ?? 1 << 20 }), (b) => `${b.length} bytes`);
     if (currentCa.equals(ca.bytes)) return refuse(`${endpoint.files.ca} already holds ${ca.name}; nothing to rotate`);
     // The certificate the endpoint keeps must chain to the new anchors: the overlap rule.
@@ -54,10 +57,7 @@ export async function rotateTrust(deps: RotationDeps, ca: { bytes: Buffer; name:
     if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
     const oldCaSha = sha256(currentCa);
     const journal = newJournal(tx, 'rotate', plans, remote.oldServed, remote.oldServed, oldCaSha, sha256(ca.bytes));
-    await tx.step('lock', () => takeLock(tx, journal).then((why) => {
-      if (why) throw new StepFailure(why);
-    }));
-    return await execute(tx, plans, [{ content: ca.bytes }], modes, { oldServed: remote.oldServed, oldCertFileSha: oldCaSha, expectServed: remote.oldServed });
+    return await execute(tx, journal, plans, [{ content: ca.bytes }], modes, { oldServed: remote.oldServed, oldCertFileSha: oldCaSha, expectServed: remote.oldServed });
   } catch (e) {
     return refuse((e as Error).message);
   }
