@@ -17,6 +17,8 @@ export interface TreeModel {
   busy: ReadonlySet<string>;
   /** statusKeys with a rotation lock on the host (an interrupted or running rotation), and what it says. */
   interrupted?: ReadonlyMap<string, string>;
+  /** statusKeys being rotated right now, and the step under way. */
+  rotating?: ReadonlyMap<string, string>;
 }
 
 /** One tree row, as data. */
@@ -118,7 +120,7 @@ function hostItem(model: TreeModel, h: HostEntry): ItemSpec {
   const endpoints = h.endpoints.map((e) => endpointItem(model, h, e));
   const statuses = h.endpoints.map((e) => model.statuses.get(statusKey(h.name, e.name))).filter((s): s is EndpointStatus => !!s);
   const w = worst(statuses.flatMap((s) => s.states));
-  const busy = h.endpoints.some((e) => model.busy.has(statusKey(h.name, e.name)));
+  const busy = h.endpoints.some((e) => model.busy.has(statusKey(h.name, e.name)) || model.rotating?.has(statusKey(h.name, e.name)));
   const problems = statuses.filter((s) => !s.states.includes('ok')).length;
   return {
     id: `host:${h.name}`,
@@ -136,7 +138,8 @@ function hostItem(model: TreeModel, h: HostEntry): ItemSpec {
 function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpec {
   const key = statusKey(h.name, e.name);
   const s = model.statuses.get(key);
-  const busy = model.busy.has(key);
+  const step = model.rotating?.get(key);
+  const busy = model.busy.has(key) || step !== undefined;
   const w = s ? worst(s.states) : undefined;
   const base = { host: h.name, endpoint: e.name };
   const id = `endpoint:${key}`;
@@ -209,7 +212,9 @@ function endpointItem(model: TreeModel, h: HostEntry, e: EndpointEntry): ItemSpe
     ...base,
     id,
     label: display(e.name),
-    description: busy
+    description: step !== undefined
+      ? display(`rotating: ${step}…`)
+      : busy
       ? 'checking…'
       : s
         ? display(`${lock ? 'rotation lock, ' : ''}${s.states.map((st) => STATE_LOOK[st]?.label ?? st).join(', ')}${days !== undefined ? ` · ${daysText(days)}` : ''}`)

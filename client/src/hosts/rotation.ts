@@ -218,12 +218,16 @@ export class RotationController implements vscode.Disposable {
   }
 
   /** The engine's step events, to the progress notification, the log and onDidStep. */
-  private stepReporter(label: string, progress: vscode.Progress<{ message?: string; increment?: number }>, share: number): (e: ProgressEvent) => void {
+  private stepReporter(label: string, progress: vscode.Progress<{ message?: string; increment?: number }>, share: number, named: boolean): (e: ProgressEvent) => void {
+    // Several endpoints share one notification: each line then says which endpoint it is about.
+    const who = named ? `${display(label)}: ` : '';
     return (e) => {
       const text = STEP_TEXT[e.step] ?? e.step;
-      if (e.status === 'start') progress.report({ message: `${display(label)}: ${text}…` });
-      else if (e.status === 'ok') progress.report({ increment: share });
-      else progress.report({ message: `${display(label)}: ${text} failed: ${display(e.detail ?? '')}` });
+      if (e.status === 'start') {
+        progress.report({ message: `${who}${text}…` });
+        this.session.setRotating(label, text);
+      } else if (e.status === 'ok') progress.report({ increment: share });
+      else progress.report({ message: `${who}${text} failed: ${display(e.detail ?? '')}` });
       this.log.info(display(`${label}: ${e.step} ${e.status}${e.detail ? `: ${e.detail}` : ''}`));
       this.stepped.fire({ ...e, label });
     };
@@ -259,8 +263,8 @@ export class RotationController implements vscode.Disposable {
     const records = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cert Ops: finishing the interrupted rotation' }, async (progress) => {
       const out: RotationRecord[] = [];
       for (const { t } of found) {
-        const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / found.length / 4) });
-        const r = await recoverEndpoint(deps, this.options());
+        const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / found.length / 4, found.length > 1) });
+        const r = await recoverEndpoint(deps, this.options()).finally(() => this.session.setRotating(t.label, undefined));
         if (r) {
           writeEvidence(this.evidenceDir(), r);
           out.push(r);
@@ -370,8 +374,8 @@ export class RotationController implements vscode.Disposable {
           label: t.label,
           run: async () => {
             // About a dozen steps make a rotation; the bar moves by the share of each.
-            const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12) });
-            const records = await rotateEndpoint(deps, files, opts);
+            const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
+            const records = await rotateEndpoint(deps, files, opts).finally(() => this.session.setRotating(t.label, undefined));
             byLabel.set(t.label, this.save(records));
             return records;
           },
@@ -468,8 +472,8 @@ export class RotationController implements vscode.Disposable {
       if (answer !== back) return undefined;
       const byLabel = new Map<string, string[]>();
       const records = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cert Ops: rolling back ${display(t.label)}` }, async (progress) => {
-        const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / 12) });
-        return rollbackEndpoint(deps, target, this.options());
+        const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / 12, false) });
+        return rollbackEndpoint(deps, target, this.options()).finally(() => this.session.setRotating(t.label, undefined));
       });
       byLabel.set(t.label, this.save(records));
       const last = records[records.length - 1];

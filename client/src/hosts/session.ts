@@ -43,6 +43,8 @@ export class HostsSession implements vscode.Disposable, TreeModel {
   readonly busy = new Set<string>();
   /** By statusKey: a rotation lock found on the endpoint (an interrupted or running rotation), in one line. */
   readonly interrupted = new Map<string, string>();
+  /** By statusKey: the step of a rotation under way. */
+  readonly rotating = new Map<string, string>();
   settings: HostsSettings = readHostsSettings();
   private pool: SshPool | undefined;
   private readonly refusals = new Map<string, number>();
@@ -138,6 +140,13 @@ export class HostsSession implements vscode.Disposable, TreeModel {
     if (text === this.interrupted.get(key)) return;
     if (text === undefined) this.interrupted.delete(key);
     else this.interrupted.set(key, text);
+    this.changed.fire();
+  }
+
+  /** Records the step of a rotation under way on an endpoint, or its end (undefined). */
+  setRotating(key: string, step: string | undefined): void {
+    if (step === undefined) this.rotating.delete(key);
+    else this.rotating.set(key, step);
     this.changed.fire();
   }
 
