@@ -12,7 +12,7 @@ import * as tls from 'node:tls';
 import { main } from '../../server/src/cli/main';
 import type { EndpointEntry } from '../../server/src/rotation/contract';
 import { readEvidence, renderMarkdown, writeEvidence } from '../../server/src/rotation/evidence';
-import { rollbackEndpoint, rotateEndpoint } from '../../server/src/rotation';
+import { rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint } from '../../server/src/rotation';
 import { decodeJournal, lockPath } from '../../server/src/rotation/journal';
 import { recoverEndpoint } from '../../server/src/rotation/recover';
 import { runFleet } from '../../server/src/rotation/fleet';
@@ -285,6 +285,28 @@ describe('rotation transaction', () => {
     assert.equal(s.server.served, sha(oldLeaf));
     const again = await rollbackEndpoint(s.deps, rotated, fast);
     assert.equal(again[0].state, 'refused', 'nothing to roll back twice');
+  });
+});
+
+describe('trust rotation (--ca alone)', () => {
+  test('replaces only the CA file when the current certificate verifies against it; refuses a CA file that would orphan it', async () => {
+    const s = setup();
+    const other = pki.chain('trust-other', 'web.example.test').root;
+    const before = s.snapshot();
+    const [refused] = await rotateTrustEndpoint(s.deps, { bytes: Buffer.from(other.pem), name: 'other-ca.pem' }, fast);
+    assert.equal(refused.state, 'refused');
+    assert.match(refused.message, /current certificate does not verify against other-ca\.pem/);
+    assert.deepEqual(s.snapshot(), before);
+    const bundle = Buffer.from(other.pem + root.pem);
+    const [r] = await rotateTrustEndpoint(s.deps, { bytes: bundle, name: 'overlap.pem' }, fast);
+    assert.equal(r.state, 'rotated', r.message);
+    assert.match(r.message, /the new CA file is in place and the endpoint still serves its certificate/);
+    assert.deepEqual(readFileSync(s.ca), bundle);
+    assert.equal(readFileSync(s.cert, 'utf8'), oldLeaf.pem + intermediate.pem, 'the certificate stays');
+    assert.deepEqual(r.newCa?.map((c) => c.sha256), [sha(other), sha(root)]);
+    const [back] = await rollbackEndpoint(s.deps, r, fast);
+    assert.equal(back.state, 'rotated', back.message);
+    assert.equal(readFileSync(s.ca, 'utf8'), root.pem);
   });
 });
 
