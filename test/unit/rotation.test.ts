@@ -208,6 +208,26 @@ describe('rotation transaction', () => {
     });
   }
 
+  test('cancel: before the backup nothing changes; after placement the rotation rolls back', async () => {
+    const s = setup();
+    const before = s.snapshot();
+    const early = new AbortController();
+    early.abort();
+    const [r1] = await rotateEndpoint(s.deps, files(newLeaf, newLeaf), { ...fast, signal: early.signal });
+    assert.equal(r1.state, 'refused');
+    assert.match(r1.message, /cancelled/);
+    assert.deepEqual(s.snapshot(), before);
+    const late = new AbortController();
+    s.host.faults.push((sc) => {
+      if (sc.includes('ln -f')) late.abort();
+      return undefined;
+    });
+    const [r2] = await rotateEndpoint(s.deps, files(newLeaf, newLeaf), { ...fast, signal: late.signal });
+    assert.equal(r2.state, 'rolled-back', r2.message);
+    assert.match(r2.message, /^cancelled; the old files are back/);
+    assertRestored(s, before);
+  });
+
   test('a failed backup refuses and leaves nothing behind', async () => {
     const s = setup();
     const before = s.snapshot();

@@ -65,6 +65,11 @@ export interface RotationOptions {
   staleMs?: number;
   /** Finish an interrupted rotation found on the endpoint even if its holder may be alive. */
   forceRecover?: boolean;
+  /**
+   * Cancels the rotation: before the backup it stops with nothing changed;
+   * after it, the rotation rolls back (the rollback itself is never cancelled).
+   */
+  signal?: AbortSignal;
   /** Mutual TLS: client certificates that must be accepted or refused after the rotation (uses the endpoint's check.send/expect). */
   clientChecks?: ClientCheck[];
   /** Largest remote file read (the current certificate and CA files), default 1 MiB. */
@@ -117,11 +122,20 @@ export class Transaction {
     return this.record.id;
   }
 
+  /** Whether the operator cancelled. */
+  get cancelled(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
+  /** Set while restoring: a rollback runs to its end whatever the cancel button says. */
+  undoing = false;
+
   /** Runs one named step, recording its times and outcome and reporting progress. */
   async step<T>(name: string, fn: () => Promise<T>, detail: (t: T) => string = () => ''): Promise<T> {
     const startedAt = this.deps.now().toISOString();
     this.emit(name, 'start');
     try {
+      if (this.cancelled && !this.undoing) throw new StepFailure('cancelled');
       const value = await fn();
       const d = detail(value);
       this.record.steps.push({ name, startedAt, endedAt: this.deps.now().toISOString(), ok: true, detail: d });
@@ -192,6 +206,7 @@ export class Transaction {
       const last = await this.probeOnce(purpose);
       if (last.sha256 === sha) return { seenAt: this.deps.now().getTime() };
       if (this.deps.now().getTime() >= deadline) return { last: last.sha256, error: last.error };
+      if (this.cancelled && !this.undoing) return { last: last.sha256, error: 'cancelled' };
       await this.deps.sleep(this.opts.pollMs ?? 250);
     }
   }
@@ -274,6 +289,7 @@ export class Transaction {
    */
   async rollback(reason: string, files: FilePlan[], oldServed: string, oldCertFileSha: string): Promise<RotationRecord> {
     const phase = this.journal?.phase ?? 'locked';
+    this.undoing = true;
     try {
       if (phase === 'locked' || phase === 'backed-up') {
         await this.step('release', () => this.release(files), () => 'no file had been replaced');
