@@ -4,20 +4,21 @@
 // else (SSH, the transaction, the reload, the probes, the evidence) is real.
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CertopsApi } from '../../client/src/extension';
 import type { ItemSpec } from '../../client/src/hosts/items';
-import type { RotationOutcome, RotationUi, StepEvent } from '../../client/src/hosts/rotation';
+import type { RotateArgs, RotationOutcome, RotationUi, StepEvent } from '../../client/src/hosts/rotation';
 import { probeTls } from '../../server/src/probe';
+import { encodeJournal, filePlan, lockPath } from '../../server/src/rotation/journal';
 import { CA_EXT, DAY, Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
 import { activateCertops, sampleFolder } from './helpers';
 
 let api: CertopsApi;
 let pki: Pki;
-let leaf: Issued, renewed: Issued, stranger: Issued;
+let root: Issued, newRoot: Issued, leaf: Issued, renewed: Issued, stranger: Issued;
 let nginx: NginxLab | undefined;
 let polled: NginxLab | undefined;
 let ssh: SshHostLab | undefined;
@@ -80,7 +81,7 @@ const childRow = (endpoint: string, label: string) => {
   assert.ok(r, `no "${label}" row under lab/${endpoint}`);
   return api.hosts.tree.getTreeItem(r);
 };
-const rotate = (name: string, files: { cert: string; key?: string }) => vscode.commands.executeCommand<RotationOutcome | undefined>('certops.rotate', endpointRow(name), undefined, files);
+const rotate = (name: string, files: RotateArgs) => vscode.commands.executeCommand<RotationOutcome | undefined>('certops.rotate', endpointRow(name), undefined, files);
 
 /** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
 async function screenshot(name: string): Promise<void> {
@@ -100,7 +101,8 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
   before(async () => {
     api = (await activateCertops()) as unknown as CertopsApi;
     pki = new Pki();
-    const root = pki.issue('root', { subject: '/CN=Rotation Lab Root', ext: ROOT_EXT, notAfter: 365 * DAY });
+    root = pki.issue('root', { subject: '/CN=Rotation Lab Root', ext: ROOT_EXT, notAfter: 365 * DAY });
+    newRoot = pki.issue('newroot', { subject: '/CN=Rotation Lab Root 2', ext: ROOT_EXT, notAfter: 730 * DAY });
     const inter = pki.issue('inter', { subject: '/CN=Rotation Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * DAY });
     const san = leafExt('DNS:lab.certops.test,IP:127.0.0.1');
     leaf = pki.issue('leaf', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 60 * DAY });
@@ -117,6 +119,8 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     writeFileSync(join(folder, 'renewed.crt'), renewed.pem + inter.pem);
     writeFileSync(join(folder, 'renewed.key'), renewed.keyPem, { mode: 0o600 });
     writeFileSync(join(folder, 'stranger.key'), stranger.keyPem, { mode: 0o600 });
+    writeFileSync(join(folder, 'root.crt'), root.pem);
+    writeFileSync(join(folder, 'newroot.crt'), newRoot.pem);
 
     const knownHosts = writeKnownHosts(folder, [ssh.knownHostsLine], '.certops-rotation-known_hosts');
     writeFileSync(join(folder, '.certops-rotation-ssh_config'), '');
@@ -290,5 +294,53 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     } finally {
       sub.dispose();
     }
+  });
+
+  it('an interrupted rotation left on the endpoint is shown in the tree, and Rotate finishes it first', async () => {
+    // The journal of a rotation that took the lock and then died (another machine, an hour ago).
+    const then = new Date(Date.now() - 3600_000).toISOString();
+    const id = '20261203T000000Z-dead0';
+    writeFileSync(lockPath(nginx!.certFile), encodeJournal({
+      version: 1, id, kind: 'rotate', who: 'someone@elsewhere', machine: 'elsewhere', pid: 1, host: 'lab', endpoint: 'https', startedAt: then, updatedAt: then,
+      phase: 'locked', done: ['locked'], files: [filePlan('cert', nginx!.certFile, id, 'x'), filePlan('key', nginx!.keyFile, id, 'x')],
+      oldServed: sha256(leaf.der), newLeaf: sha256(renewed.der), oldCertFile: '', newCertFile: '',
+    }));
+    await vscode.commands.executeCommand('certops.hosts.refresh', endpointRow('https'));
+    await until('the interrupted rotation in the tree', () => endpointRow('https').children.some((c) => c.contextValue.includes('interrupted')));
+    const lockRow = endpointRow('https').children[0];
+    assert.match(lockRow.label, new RegExp(`^interrupted rotate ${id} by someone@elsewhere \\(phase locked, `));
+    assert.match(String(api.hosts.tree.getTreeItem(endpointRow('https')).description), /^rotation lock, OK/);
+
+    const out = await rotate('https', { cert: join(folder, 'renewed.crt'), key: join(folder, 'renewed.key') });
+    assert.ok(out);
+    const asked = shown.filter((s) => s.modal).map((s) => s.text);
+    assert.deepEqual(asked, ['An interrupted rotation was found on lab/https.', 'Rotate the certificate of lab/https?']);
+    assert.match(shown.find((s) => s.kind === 'information' && /had not replaced any file/.test(s.text))?.text ?? '', new RegExp(`interrupted rotate ${id}`));
+    assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
+    assert.equal(await served(nginx!), sha256(renewed.der));
+    assert.ok(!existsSync(lockPath(nginx!.certFile)));
+    await until('the lock row to go', () => !endpointRow('https').children.some((c) => c.contextValue.includes('interrupted')));
+  });
+
+  it('a new key and CSR for renewal, and a CA overlap bundle rolled out as the CA file alone, through the CLI\'s commands', async () => {
+    const csr = await vscode.commands.executeCommand<Record<string, unknown>>('certops.csr', { from: join(folder, 'renewed.crt'), outKey: join(folder, 'next.key'), outCsr: join(folder, 'next.csr') });
+    assert.equal(csr.subject, 'CN=lab.certops.test');
+    assert.equal(statSync(join(folder, 'next.key')).mode & 0o777, 0o600);
+    assert.match(readFileSync(join(folder, 'next.csr'), 'utf8'), /^-----BEGIN CERTIFICATE REQUEST-----/);
+    assert.match(shown.find((s) => s.kind === 'information')?.text ?? '', /next\.key \(new ec private key, mode 0600\)/);
+    // An existing key is never overwritten: the CLI's refusal is shown in one line.
+    assert.equal(await vscode.commands.executeCommand('certops.csr', { from: join(folder, 'renewed.crt'), outKey: join(folder, 'next.key'), outCsr: join(folder, 'other.csr') }), undefined);
+    assert.match(shown.find((s) => s.kind === 'error')?.text ?? '', /next\.key: already exists/);
+
+    const bundle = join(folder, 'overlap.crt');
+    const made = await vscode.commands.executeCommand<{ certificates: { subject: string }[] }>('certops.caBundle', { newCa: join(folder, 'newroot.crt'), oldCa: join(folder, 'root.crt'), out: bundle });
+    assert.deepEqual(made.certificates.map((c) => c.subject), ['CN=Rotation Lab Root 2', 'CN=Rotation Lab Root']);
+    shown = [];
+    const out = await rotate('https', { ca: bundle });
+    assert.ok(out);
+    assert.equal(shown.find((s) => s.modal)?.text, 'Replace the CA file of lab/https?');
+    assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
+    assert.equal(readFileSync(join(nginx!.dir, 'ca.crt'), 'utf8'), readFileSync(bundle, 'utf8'));
+    assert.equal(await served(nginx!), sha256(renewed.der), 'the certificate stays');
   });
 });

@@ -8,7 +8,7 @@ export type { Prompts, RemoteHost, RemoteStat } from '../../../server/src/ssh';
 export { inventoryStatus } from '../../../server/src/hosts';
 export type { EndpointStatus, EndpointState, FileFacts } from '../../../server/src/hosts';
 export {
-  evidenceDir, localPreflight, readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotationDeps, runFleet, writeEvidence,
+  evidenceDir, localPreflight, readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, rotationDeps, runFleet, writeEvidence,
 } from '../../../server/src/rotation';
 export type { FinalState, FleetResult, NewFiles, ProgressEvent, RotationDeps, RotationOptions, RotationRecord } from '../../../server/src/rotation';
 export { Transaction } from '../../../server/src/rotation/transaction';

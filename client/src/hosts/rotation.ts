@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   describeReload, EndpointEntry, evidenceDir, FleetResult, HostEntry, inspectLock, loadCertificates, LockState, NewFiles, ProgressEvent,
-  readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, SYSTEM_BUNDLE,
+  readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, RotationDeps, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, SYSTEM_BUNDLE,
   Transaction, writeEvidence,
 } from './engine';
 import { display, ItemSpec, statusKey } from './items';
@@ -16,9 +16,13 @@ import type { HostsSession } from './session';
 /** The dialogs the rotation commands use; tests answer them without a person. */
 export type RotationUi = Pick<typeof vscode.window, 'showWarningMessage' | 'showInformationMessage' | 'showErrorMessage' | 'showQuickPick' | 'showOpenDialog' | 'showSaveDialog'>;
 
-/** Local files handed to `certops.rotate` instead of asking for them (keybindings, tasks, tests). */
+/**
+ * Local files handed to `certops.rotate` instead of asking for them (keybindings,
+ * tasks, tests). `ca` alone replaces only the endpoints' CA file, a phase of a
+ * CA rotation with overlap; the certificate stays.
+ */
 export interface RotateArgs {
-  cert: string;
+  cert?: string;
   key?: string;
   ca?: string;
 }
@@ -155,15 +159,15 @@ export class RotationController implements vscode.Disposable {
   }
 
   /** The endpoints a command acts on: the selected rows (an endpoint, or a host's endpoints), else asked. */
-  private async targets(item: ItemSpec | undefined, selected: ItemSpec[] | undefined, many: boolean): Promise<Target[]> {
-    const all = this.allTargets();
+  private async targets(item: ItemSpec | undefined, selected: ItemSpec[] | undefined, many: boolean, only: (t: Target) => boolean = () => true): Promise<Target[]> {
+    const all = this.allTargets().filter(only);
     const rows = selected && selected.length > 1 ? selected : item ? [item] : [];
     if (rows.length) {
       const keys = new Set(rows.flatMap((r) => (r.endpoint ? [statusKey(r.host, r.endpoint)] : all.filter((t) => t.host.name === r.host).map((t) => t.label))));
       return all.filter((t) => keys.has(t.label));
     }
     if (all.length === 0) {
-      void this.ui.showWarningMessage('Cert Ops: the inventory has no endpoints.');
+      void this.ui.showWarningMessage('Cert Ops: the inventory has no endpoints to act on.');
       return [];
     }
     const picks = all.map((t) => ({ label: display(t.label), description: display(t.endpoint.files.cert), target: t }));
@@ -184,6 +188,10 @@ export class RotationController implements vscode.Disposable {
   /** The new files: from the arguments, else asked with open dialogs in the workspace. */
   private async newFiles(targets: Target[], args?: RotateArgs): Promise<NewFiles | undefined> {
     let names: RotateArgs | undefined = args;
+    if (names && names.cert === undefined) {
+      if (names.ca === undefined) throw new Error('give the new certificate, or a CA file alone');
+      return { cert: Buffer.alloc(0), ca: readLocal(names.ca), names: { cert: '', ca: path.basename(names.ca) } };
+    }
     if (!names) {
       const cert = await this.pickFile('Cert Ops: the new certificate (with its intermediates, as the server sends them)', 'Use Certificate');
       if (!cert) return undefined;
@@ -205,11 +213,12 @@ export class RotationController implements vscode.Disposable {
       }
       names = { cert, key, ca };
     }
+    const cert = names.cert ?? '';
     return {
-      cert: readLocal(names.cert),
+      cert: readLocal(cert),
       key: names.key === undefined ? undefined : readLocal(names.key),
       ca: names.ca === undefined ? undefined : readLocal(names.ca),
-      names: { cert: path.basename(names.cert), key: names.key && path.basename(names.key), ca: names.ca && path.basename(names.ca) },
+      names: { cert: path.basename(cert), key: names.key && path.basename(names.key), ca: names.ca && path.basename(names.ca) },
     };
   }
 
@@ -283,6 +292,12 @@ export class RotationController implements vscode.Disposable {
     return true;
   }
 
+  /** The transaction the files ask for: a rotation, or (a CA file alone) a trust rotation. */
+  private transaction(deps: RotationDeps, files: NewFiles, opts: RotationOptions): Promise<RotationRecord[]> {
+    if (files.names.cert === '' && files.ca) return rotateTrustEndpoint(deps, { bytes: files.ca, name: files.names.ca ?? 'the CA file' }, opts);
+    return rotateEndpoint(deps, files, opts);
+  }
+
   /** The dry run of every target (local and remote preflight, the plan); the records say what would happen. */
   private async plan(targets: Target[], files: NewFiles, opts: RotationOptions): Promise<RotationRecord[]> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cert Ops: preflight' }, async (progress) => {
@@ -290,7 +305,7 @@ export class RotationController implements vscode.Disposable {
       for (const t of targets) {
         progress.report({ message: `${display(t.label)}: checking the new files and the endpoint…` });
         const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name));
-        const records = await rotateEndpoint(deps, files, { ...opts, dryRun: true });
+        const records = await this.transaction(deps, files, { ...opts, dryRun: true });
         out.push(records[records.length - 1]);
       }
       return out;
@@ -304,7 +319,8 @@ export class RotationController implements vscode.Disposable {
    */
   async rotate(item?: ItemSpec, selected?: ItemSpec[], args?: RotateArgs): Promise<RotationOutcome | undefined> {
     if (!this.inventoryReady()) return undefined;
-    const targets = await this.targets(item, selected, true);
+    const trustOnly = args !== undefined && args.cert === undefined;
+    const targets = await this.targets(item, selected, true, (t) => !trustOnly || t.endpoint.files.ca !== undefined);
     if (targets.length === 0) return undefined;
     let files: NewFiles | undefined;
     try {
@@ -351,7 +367,11 @@ export class RotationController implements vscode.Disposable {
     const fleet = targets.length > 1 ? `\n\n${targets[0].label} first as the canary, then ${settingNumber('rotation.concurrency', 4, 1)} at a time; the rollout stops at the first failure.` : '';
     for (;;) {
       const answer = await this.ui.showWarningMessage(
-        targets.length > 1 ? `Rotate the certificates of ${plural(targets.length, 'endpoint')}?` : `Rotate the certificate of ${display(targets[0].label)}?`,
+        files.names.cert === ''
+          ? `Replace the CA file of ${targets.length > 1 ? plural(targets.length, 'endpoint') : display(targets[0].label)}?`
+          : targets.length > 1
+            ? `Rotate the certificates of ${plural(targets.length, 'endpoint')}?`
+            : `Rotate the certificate of ${display(targets[0].label)}?`,
         { modal: true, detail: `${detail}${warnings.length ? `\n\n${warnings.join('\n')}` : ''}${fleet}\n\nEvery step is verified; any failure after the backup restores the old files and probes until the old certificate is served.` },
         rotate,
         show,
@@ -375,7 +395,7 @@ export class RotationController implements vscode.Disposable {
           run: async () => {
             // About a dozen steps make a rotation; the bar moves by the share of each.
             const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
-            const records = await rotateEndpoint(deps, files, opts).finally(() => this.session.setRotating(t.label, undefined));
+            const records = await this.transaction(deps, files, opts).finally(() => this.session.setRotating(t.label, undefined));
             byLabel.set(t.label, this.save(records));
             return records;
           },
@@ -579,10 +599,15 @@ export class RotationController implements vscode.Disposable {
     const r = await this.cli(['ca-bundle', a.newCa, a.oldCa, '--out', a.out]);
     if (!r) return undefined;
     const n = Array.isArray(r.certificates) ? r.certificates.length : 0;
-    void this.ui.showInformationMessage(
-      `Cert Ops: wrote ${display(a.out)} (${plural(n, 'certificate')}, the new CA first). Roll it out with Rotate Certificate… as the endpoints' new CA file, then the new leaf certificates, then the new CA alone.`,
-    );
-    await vscode.window.showTextDocument(vscode.Uri.file(a.out), { preview: true });
+    const out = a.out;
+    const rollOut = 'Roll Out as CA File…';
+    void this.ui
+      .showInformationMessage(
+        `Cert Ops: wrote ${display(out)} (${plural(n, 'certificate')}, the new CA first). Roll it out as the endpoints' CA file first, then the leaf certificates the new CA issued, then the new CA alone.`,
+        rollOut,
+      )
+      .then((choice) => (choice === rollOut ? this.rotate(undefined, undefined, { ca: out }) : undefined));
+    await vscode.window.showTextDocument(vscode.Uri.file(out), { preview: true });
     return r;
   }
 
@@ -620,5 +645,6 @@ function describePlanned(t: Target, files: NewFiles, r: RotationRecord): string 
   const servedNote = old && r.old.served && old.sha256 !== r.old.served ? ` (on disk: ${short(old.sha256)})` : '';
   lines.push(`  old: ${old ? `${display(old.subject)}, until ${day(old.notAfter)}, ` : ''}sha256 ${short(r.old.served)}${servedNote}`);
   if (r.new) lines.push(`  new: ${display(r.new.subject)}, until ${day(r.new.notAfter)}, sha256 ${short(r.new.sha256)}`);
+  for (const c of r.newCa ?? []) lines.push(`  new CA file: ${display(c.subject)}, until ${day(c.notAfter)}, sha256 ${short(c.sha256)}`);
   return lines.join('\n');
 }
