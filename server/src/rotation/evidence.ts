@@ -60,6 +60,8 @@ export interface RotationRecord {
   who: string;
   host: string;
   endpoint: string;
+  /** Where the endpoint was probed: `host:port`, with SNI, through SSH or not, STARTTLS. */
+  where?: string;
   startedAt: string;
   endedAt: string;
   state: FinalState;
@@ -154,7 +156,9 @@ export function renderMarkdown(r: RotationRecord): string {
     lines.push('');
   }
   lines.push('| | |', '| --- | --- |');
-  lines.push(`| who | ${md(r.who)} |`, `| started | ${r.startedAt} |`, `| ended | ${r.endedAt} |`);
+  lines.push(`| who | ${md(r.who)} |`);
+  if (r.where) lines.push(`| where | ${md(r.where)} |`);
+  lines.push(`| started | ${r.startedAt} |`, `| ended | ${r.endedAt} |`);
   if (r.rollbackOf) lines.push(`| undoes | ${md(r.rollbackOf)} |`);
   if (r.old.served) lines.push(`| served before | \`${r.old.served}\` |`);
   if (r.old.file) lines.push(`| old certificate | ${md(r.old.file.subject)}, until ${r.old.file.notAfter}, sha256 \`${r.old.file.sha256}\`, spki \`${r.old.file.spkiSha256}\` |`);

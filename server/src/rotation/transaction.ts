@@ -105,6 +105,7 @@ export class Transaction {
       who: deps.who,
       host: deps.host,
       endpoint: deps.endpoint.name,
+      where: describeProbe(deps.endpoint),
       startedAt: now.toISOString(),
       endedAt: now.toISOString(),
       state: 'refused',
@@ -318,6 +319,13 @@ export class Transaction {
       return this.finish('needs-attention', `${reason}; then the rollback failed: ${message}`, attentionAdvice(this, files, oldServed));
     }
   }
+}
+
+/** `127.0.0.1:443 (SNI api.example.com) through SSH, STARTTLS postgres`: where an endpoint is probed. */
+function describeProbe(e: EndpointEntry): string {
+  const p = e.probe;
+  const addr = p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`;
+  return `${addr} (SNI ${p.servername ?? p.host})${p.via === 'ssh' ? ' through SSH' : ''}${p.starttls ? `, STARTTLS ${p.starttls}` : ''}`;
 }
 
 /** What an operator should do when a rollback could not be verified. */
