@@ -228,6 +228,18 @@ describe('rotation transaction', () => {
     assertRestored(s, before);
   });
 
+  test('hooks run around the placement, and around the restore when it rolls back', async () => {
+    const s = setup();
+    const before = s.snapshot();
+    s.endpoint.hooks = { before: 'echo rw-mount', after: 'echo ro-mount' };
+    s.server.reacts = false;
+    const [r] = await rotateEndpoint(s.deps, files(newLeaf, newLeaf), fast);
+    assert.equal(r.state, 'rolled-back', r.message);
+    const order = s.host.log.filter((l) => l.startsWith('shell: ')).map((l) => l.slice(7));
+    assert.deepEqual(order, ['echo rw-mount', 'reload-fake', 'echo ro-mount', 'echo rw-mount', 'reload-fake', 'echo ro-mount']);
+    assertRestored(s, before);
+  });
+
   test('a failed backup refuses and leaves nothing behind', async () => {
     const s = setup();
     const before = s.snapshot();

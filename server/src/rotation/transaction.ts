@@ -212,6 +212,13 @@ export class Transaction {
     }
   }
 
+  /** Runs an endpoint hook on the host; a non-zero exit is a failure. */
+  async hook(cmd: string): Promise<string> {
+    const r = await this.deps.remote.execShell(cmd, { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new StepFailure(`"${cmd}" exited ${r.code ?? r.signal}: ${oneLine(outputOf(r))}`);
+    return oneLine(outputOf(r));
+  }
+
   /** Tells the server to pick up its files, the endpoint's way; records the output. */
   async reload(): Promise<string> {
     const r = this.deps.endpoint.reload;
@@ -297,7 +304,10 @@ export class Transaction {
         return this.finish('rolled-back', `${reason}; no file had been replaced, the old files stay`);
       }
       const onDisk = await this.certFileSha(files);
+      const hooks = this.deps.endpoint.hooks;
       if (onDisk !== oldCertFileSha || phase === 'rolling-back') {
+        // The before hook readies the files for writing (a read-only mount made writable): again for the restore.
+        if (hooks?.before) await this.step('rollback: before hook', () => this.hook(hooks.before as string), (o) => o).catch(() => undefined);
         await this.step('rollback: stage backups', async () => {
           await this.shOk(journalLines(this.lock, this.journalAt('rolling-back')).join('\n'), 'journal');
           await this.stage(files, files.map((f) => ({ remotePath: f.backup })), []);
@@ -306,6 +316,7 @@ export class Transaction {
       }
       // A reload that fails on the old files proves nothing either way: the probe below decides.
       await this.step('rollback: reload', () => this.reload(), (d) => d).catch(() => undefined);
+      if (hooks?.after) await this.step('rollback: after hook', () => this.hook(hooks.after as string), (o) => o).catch(() => undefined);
       const seen = await this.step('rollback: verify', async () => {
         const w = await this.waitForServed(oldServed, 'rollback');
         if (w.seenAt === undefined) throw new StepFailure(`the old certificate ${oldServed} is not served again (${w.error ?? `serving ${w.last}`})`);
@@ -461,27 +472,14 @@ export async function execute(
   }
   tx.journalAt('backed-up');
   try {
-    if (endpoint.hooks?.before) {
-      const cmd = endpoint.hooks.before;
-      await tx.step('before hook', async () => {
-        const r = await remote.execShell(cmd, { timeoutMs: 120_000 });
-        if (r.code !== 0) throw new StepFailure(`"${cmd}" exited ${r.code ?? r.signal}: ${oneLine(outputOf(r))}`);
-        return oneLine(outputOf(r));
-      }, (o) => o);
-    }
+    const hooks = endpoint.hooks;
+    if (hooks?.before) await tx.step('before hook', () => tx.hook(hooks.before as string), (o) => o);
     await tx.step('stage new files', () => tx.stage(plans, sources, modes), () => plans.map((p, i) => `${p.temp} ${modes[i] ? octal(modes[i].mode) : 'as backup'}`).join(', '));
     const newCertSha = tx.journal?.newCertFile ?? '';
     await tx.step('place', () => tx.swap(plans, 'placing', 'placed', newCertSha), () => plans.map((p) => p.path).join(', '));
     tx.placedAt = tx.deps.now().getTime();
     await tx.step('reload', () => tx.reload(), (d) => d);
-    if (endpoint.hooks?.after) {
-      const cmd = endpoint.hooks.after;
-      await tx.step('after hook', async () => {
-        const r = await remote.execShell(cmd, { timeoutMs: 120_000 });
-        if (r.code !== 0) throw new StepFailure(`"${cmd}" exited ${r.code ?? r.signal}: ${oneLine(outputOf(r))}`);
-        return oneLine(outputOf(r));
-      }, (o) => o);
-    }
+    if (hooks?.after) await tx.step('after hook', () => tx.hook(hooks.after as string), (o) => o);
     const seen = await tx.step('verify', async () => {
       const w = await tx.waitForServed(facts.expectServed, 'verify');
       if (w.seenAt === undefined) {
