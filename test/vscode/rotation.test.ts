@@ -18,7 +18,7 @@ import { activateCertops, sampleFolder } from './helpers';
 
 let api: CertopsApi;
 let pki: Pki;
-let root: Issued, newRoot: Issued, leaf: Issued, renewed: Issued, stranger: Issued;
+let root: Issued, newRoot: Issued, leaf: Issued, renewed: Issued, stranger: Issued, third: Issued;
 let nginx: NginxLab | undefined;
 let polled: NginxLab | undefined;
 let ssh: SshHostLab | undefined;
@@ -107,6 +107,7 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     const san = leafExt('DNS:lab.certops.test,IP:127.0.0.1');
     leaf = pki.issue('leaf', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 60 * DAY });
     renewed = pki.issue('renewed', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
+    third = pki.issue('third', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 120 * DAY });
     stranger = pki.issue('stranger', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
     nginx = await startNginx({ cert: leaf.pem + inter.pem, key: leaf.keyPem });
     writeFileSync(join(nginx.dir, 'ca.crt'), root.pem);
@@ -119,6 +120,8 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     writeFileSync(join(folder, 'renewed.crt'), renewed.pem + inter.pem);
     writeFileSync(join(folder, 'renewed.key'), renewed.keyPem, { mode: 0o600 });
     writeFileSync(join(folder, 'stranger.key'), stranger.keyPem, { mode: 0o600 });
+    writeFileSync(join(folder, 'third.crt'), third.pem + inter.pem);
+    writeFileSync(join(folder, 'third.key'), third.keyPem, { mode: 0o600 });
     writeFileSync(join(folder, 'root.crt'), root.pem);
     writeFileSync(join(folder, 'newroot.crt'), newRoot.pem);
 
@@ -157,6 +160,8 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
       () => session.state === 'loaded' && session.settings.knownHostsFile === knownHosts && session.inventory?.hosts[0]?.endpoints.length === 2 && session.inventory.hosts[0].endpoints[0].probe.port === nginx!.port,
     );
     api.hosts.rotation.ui = answeringUi();
+    // Notifications of earlier suites would crowd the pictures of the progress.
+    await vscode.commands.executeCommand('notifications.clearAll');
     const statuses = await vscode.commands.executeCommand<{ states: string[] }[]>('certops.hosts.refresh');
     assert.deepEqual(statuses.map((s) => s.states), [['ok'], ['ok']]);
   });
@@ -233,6 +238,7 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     assert.ok(String(childRow('https', 'served').tooltip).includes(`SHA-256 ${newSha}`));
 
     // The evidence: its Markdown opened in the preview, with old and new fingerprints and no key material.
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const md = await vscode.commands.executeCommand<vscode.Uri>('certops.showEvidence', endpointRow('https'));
     assert.ok(md);
     assert.equal(md.fsPath, out.evidence[out.evidence.length - 1]);
@@ -248,7 +254,13 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     await until('the evidence in the Markdown preview', () =>
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType) && t.label.includes('lab-https')),
     );
-    await screenshot('rotation-evidence.png');
+    if (process.env.CERTOPS_SCREENSHOT_DIR) {
+      // A wider editor for the record's tables; the side bar gets its width back afterwards.
+      await vscode.commands.executeCommand('workbench.action.focusActiveEditorGroup');
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.increaseViewWidth');
+      await screenshot('rotation-evidence.png');
+      for (let i = 0; i < 4; i++) await vscode.commands.executeCommand('workbench.action.decreaseViewWidth');
+    }
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -342,5 +354,35 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     assert.deepEqual(out.results.map((r) => r.state), ['rotated'], out.results[0]?.message);
     assert.equal(readFileSync(join(nginx!.dir, 'ca.crt'), 'utf8'), readFileSync(bundle, 'utf8'));
     assert.equal(await served(nginx!), sha256(renewed.der), 'the certificate stays');
+  });
+
+  it('a rollout from the host\'s row: the canary first, then the rest, with a summary', async () => {
+    const steps: StepEvent[] = [];
+    const sub = api.hosts.rotation.onDidStep((e) => {
+      steps.push(e);
+      // The polling server picks its files up when certops waits for it.
+      if (e.label === 'lab/polled' && e.step === 'verify' && e.status === 'start') polled!.reload();
+    });
+    let out: RotationOutcome | undefined;
+    try {
+      const host = api.hosts.tree.find('host:lab');
+      assert.ok(host);
+      out = await vscode.commands.executeCommand<RotationOutcome>('certops.rotate', host, undefined, { cert: join(folder, 'third.crt'), key: join(folder, 'third.key') });
+    } finally {
+      sub.dispose();
+    }
+    assert.ok(out);
+    const confirm = shown.find((s) => s.modal);
+    assert.equal(confirm?.text, 'Rotate the certificates of 2 endpoints?');
+    assert.deepEqual(confirm?.items, ['Roll Out', 'Show Plan']);
+    assert.match(confirm?.detail ?? '', /lab\/https first as the canary, then 4 at a time; the rollout stops at the first failure/);
+    assert.deepEqual(out.results.map((r) => [r.label, r.state]), [['lab/https', 'rotated'], ['lab/polled', 'rotated']], out.results.map((r) => r.message).join('; '));
+    // The canary finished before the next endpoint started.
+    const canaryDone = steps.findIndex((e) => e.label === 'lab/https' && e.step === 'release' && e.status === 'ok');
+    const nextStart = steps.findIndex((e) => e.label === 'lab/polled');
+    assert.ok(canaryDone >= 0 && nextStart > canaryDone, steps.map((e) => `${e.label} ${e.step} ${e.status}`).join('\n'));
+    assert.ok(shown.some((s) => s.text === 'Cert Ops: rollout: 2 of 2 endpoints rotated.'), JSON.stringify(shown.map((s) => s.text)));
+    assert.equal(await served(nginx!), sha256(third.der));
+    assert.equal(await served(polled!), sha256(third.der));
   });
 });
