@@ -62,7 +62,7 @@ let commanded: Served;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'certops-styles-lab-'));
   chmodSync(dir, 0o755);
-  host = await startSshHost({ address: '127.0.0.10', users: ['root'] });
+  host = await startSshHost({ address: '127.0.0.15', users: ['root'] });
   [polling, commanded] = await Promise.all([startFixture('polling', ['--interval-ms', '2000']), startFixture('commanded', ['--interval-ms', '0'])]);
   sshConfig = join(dir, 'ssh_config');
   writeFileSync(sshConfig, '');

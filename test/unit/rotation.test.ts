@@ -240,6 +240,24 @@ describe('rotation transaction', () => {
     assertRestored(s, before);
   });
 
+  test('one handshake with the new certificate is not enough: it must be served several times in a row', async () => {
+    const s = setup();
+    const before = s.snapshot();
+    // Like nginx's old workers right after a SIGHUP: the new certificate once, then the old one again for good.
+    s.server.reacts = false;
+    s.host.shell = (command) => {
+      if (command !== 'reload-fake') return undefined;
+      const old = s.server.served;
+      let n = 0;
+      s.deps.probe = async () => ({ sha256: n++ === 0 ? sha(newLeaf) : old, chain: [] });
+      return { code: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+    };
+    const r = await rotate({ ...s.deps, probe: () => s.deps.probe() }, files(newLeaf, newLeaf), fast);
+    assert.equal(r.state, 'rolled-back', r.message);
+    assert.ok(r.probes.some((p) => p.purpose === 'verify' && p.sha256 === sha(newLeaf)), 'the new certificate was seen once');
+    assertRestored(s, before);
+  });
+
   test('a failed backup refuses and leaves nothing behind', async () => {
     const s = setup();
     const before = s.snapshot();

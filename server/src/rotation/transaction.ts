@@ -57,6 +57,8 @@ export interface RotationOptions {
   verifyTimeoutMs?: number;
   /** Pause between probes while waiting (default 250 ms). */
   pollMs?: number;
+  /** Handshakes with the expected certificate needed after the first one, in a row, to call it served (default 2). */
+  confirmProbes?: number;
   allowEarlierExpiry?: boolean;
   dryRun?: boolean;
   /** Trust anchors when neither a CA file nor the bundle's own root is there (the system store). */
@@ -203,10 +205,23 @@ export class Transaction {
   /** Probes until `sha` is served or the deadline passes; returns the time it was first seen. */
   async waitForServed(sha: string, purpose: ProbeRecord['purpose']): Promise<{ seenAt?: number; last?: string; error?: string }> {
     const deadline = this.deps.now().getTime() + verifyDeadlineMs(this.deps.endpoint.reload, this.opts.verifyTimeoutMs);
+    // A server hands over to new workers gradually (nginx's old workers still accept for a moment after
+    // a SIGHUP), so one handshake with the new certificate is not enough: it must be served
+    // `confirmProbes` more times in a row. The cutover is when that run began.
+    const confirm = this.opts.confirmProbes ?? 2;
+    let runStart: number | undefined;
+    let run = 0;
     for (;;) {
       const last = await this.probeOnce(purpose);
-      if (last.sha256 === sha) return { seenAt: this.deps.now().getTime() };
-      if (this.deps.now().getTime() >= deadline) return { last: last.sha256, error: last.error };
+      if (last.sha256 === sha) {
+        runStart ??= this.deps.now().getTime();
+        if (++run > confirm) return { seenAt: runStart };
+      } else {
+        runStart = undefined;
+        run = 0;
+      }
+      // A run under way may finish its confirmation past the deadline (at most `confirm` more handshakes).
+      if (run === 0 && this.deps.now().getTime() >= deadline) return { last: last.sha256, error: last.error };
       if (this.cancelled && !this.undoing) return { last: last.sha256, error: 'cancelled' };
       await this.deps.sleep(this.opts.pollMs ?? 250);
     }
