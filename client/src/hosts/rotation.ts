@@ -299,16 +299,18 @@ export class RotationController implements vscode.Disposable {
   }
 
   /** The dry run of every target (local and remote preflight, the plan); the records say what would happen. */
-  private async plan(targets: Target[], files: NewFiles, opts: RotationOptions): Promise<RotationRecord[]> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cert Ops: preflight' }, async (progress) => {
+  private async plan(targets: Target[], files: NewFiles, opts: RotationOptions): Promise<RotationRecord[] | undefined> {
+    // A dry run changes nothing, so it can be cancelled at any point (the endpoint under way finishes reading).
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cert Ops: preflight', cancellable: true }, async (progress, token) => {
       const out: RotationRecord[] = [];
       for (const t of targets) {
+        if (token.isCancellationRequested) return undefined;
         progress.report({ message: `${display(t.label)}: checking the new files and the endpoint…` });
         const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name));
         const records = await this.transaction(deps, files, { ...opts, dryRun: true });
         out.push(records[records.length - 1]);
       }
-      return out;
+      return token.isCancellationRequested ? undefined : out;
     });
   }
 
@@ -334,6 +336,7 @@ export class RotationController implements vscode.Disposable {
       if (!(await this.recoverFirst(targets))) return undefined;
       let opts = this.options();
       let planned = await this.plan(targets, files, opts);
+      if (!planned) return undefined;
       const refused = planned.filter((r) => r.state !== 'planned');
       const onlyEarlier = refused.length > 0 && refused.every((r) => r.findings.some((f) => f.code === 'expires-earlier') && !r.findings.some((f) => f.severity === 'error'));
       if (onlyEarlier) {
@@ -342,6 +345,7 @@ export class RotationController implements vscode.Disposable {
         if (answer !== anyway) return undefined;
         opts = { ...opts, allowEarlierExpiry: true };
         planned = await this.plan(targets, files, opts);
+        if (!planned) return undefined;
       }
       const notPlanned = planned.find((r) => r.state !== 'planned');
       if (notPlanned) {
@@ -388,11 +392,17 @@ export class RotationController implements vscode.Disposable {
     const evidence: string[] = [];
     const byLabel = new Map<string, string[]>();
     const title = targets.length > 1 ? `Cert Ops: rolling out to ${plural(targets.length, 'endpoint')}` : `Cert Ops: rotating ${display(targets[0].label)}`;
-    const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (progress) =>
+    // A transaction, once started, ends rotated or rolled back; what a rollout can cancel is starting the next endpoints.
+    const notStarted = new Set<string>();
+    const fleet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: targets.length > 1 }, (progress, token) =>
       runFleet(
         targets.map((t) => ({
           label: t.label,
           run: async () => {
+            if (token.isCancellationRequested) {
+              notStarted.add(t.label);
+              throw new Error('not started: the rollout was cancelled');
+            }
             // About a dozen steps make a rotation; the bar moves by the share of each.
             const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
             const records = await this.transaction(deps, files, opts).finally(() => this.session.setRotating(t.label, undefined));
@@ -403,6 +413,7 @@ export class RotationController implements vscode.Disposable {
         { canary: targets.length > 1 ? 1 : 0, concurrency: settingNumber('rotation.concurrency', 4, 1) },
       ),
     );
+    const results = fleet.map((r): FleetResult => (notStarted.has(r.label) || (notStarted.size > 0 && r.state === 'skipped') ? { ...r, state: 'skipped', message: 'not started: the rollout was cancelled' } : r));
     for (const r of results) evidence.push(...(byLabel.get(r.label) ?? []));
     this.announce('rotation', results, byLabel);
     await this.refreshAfter(targets);
@@ -454,7 +465,8 @@ export class RotationController implements vscode.Disposable {
     if (results.length > 1) {
       const done = results.filter((r) => r.state === 'rotated').length;
       const skipped = results.filter((r) => r.state === 'skipped').length;
-      const text = `Cert Ops: rollout: ${done} of ${results.length} endpoints rotated${skipped ? `, ${skipped} not started (the rollout stopped at a failure)` : ''}.`;
+      const why = results.some((r) => r.state !== 'rotated' && r.state !== 'skipped') ? 'the rollout stopped at a failure' : 'the rollout was cancelled';
+      const text = `Cert Ops: rollout: ${done} of ${results.length} endpoints rotated${skipped ? `, ${skipped} not started (${why})` : ''}.`;
       void (done === results.length ? this.ui.showInformationMessage(text) : this.ui.showWarningMessage(text));
     }
   }
