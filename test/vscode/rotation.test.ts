@@ -385,4 +385,26 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     assert.equal(await served(nginx!), sha256(third.der));
     assert.equal(await served(polled!), sha256(third.der));
   });
+
+  it('a reload that fails after the placement is rolled back: the old files are back, the old certificate still served, and the warning says why', async () => {
+    // A third endpoint on the polling server's files, whose reload command fails.
+    const doc = JSON.parse(readFileSync(join(folder, 'certops.json'), 'utf8'));
+    doc.hosts[0].endpoints.push({ ...doc.hosts[0].endpoints[1], name: 'broken', reload: { kind: 'command', command: 'echo reload refused >&2; exit 3' } });
+    writeInventory(folder, doc);
+    await until('the third endpoint', () => api.hosts.tree.find('endpoint:lab/broken'));
+    const before = { cert: readFileSync(polled!.certFile), key: readFileSync(polled!.keyFile) };
+    // The renewed certificate expires before the one served now (third): asked, and rotated anyway.
+    const out = await rotate('broken', { cert: join(folder, 'renewed.crt'), key: join(folder, 'renewed.key') });
+    assert.ok(out);
+    assert.deepEqual(shown.filter((s) => s.modal).map((s) => s.text), ['The new certificate expires before the one it replaces on lab/broken.', 'Rotate the certificate of lab/broken?']);
+    assert.deepEqual(out.results.map((r) => r.state), ['rolled-back'], out.results[0]?.message);
+    const warning = shown.find((s) => s.kind === 'warning' && !s.modal);
+    assert.match(warning?.text ?? '', /^Cert Ops: lab\/broken: the rotation failed and was rolled back: .*exit 3.*reload refused.*the old files are back and the old certificate is served/);
+    assert.deepEqual(warning?.items, ['Show Evidence']);
+    assert.deepEqual(readFileSync(polled!.certFile), before.cert);
+    assert.deepEqual(readFileSync(polled!.keyFile), before.key);
+    assert.equal(await served(polled!), sha256(third.der));
+    const md = readFileSync(out.evidence[out.evidence.length - 1], 'utf8');
+    assert.match(md, /\*\*rolled-back\*\*/);
+  });
 });
