@@ -258,6 +258,18 @@ describe('rotation transaction', () => {
     assertRestored(s, before);
   });
 
+  test('renewed on disk but never reloaded: the rollback accepts the old files\' certificate as the old one', async () => {
+    const s = setup();
+    // The server still serves a certificate older than the file (oldLeaf on disk, `stale` served).
+    const stale = pki.issue('rot-stale', { subject: '/CN=web.example.test', issuer: intermediate, ext: leafExt('DNS:web.example.test'), notAfter: 10 * DAY });
+    s.server.served = sha(stale);
+    s.endpoint.check = { command: 'exit 1', where: 'host' };
+    const [r] = await rotateEndpoint(s.deps, files(newLeaf, newLeaf), fast);
+    assert.ok(r.findings.some((f) => f.code === 'served-differs'));
+    assert.equal(r.state, 'rolled-back', r.message);
+    assert.equal(s.server.served, sha(oldLeaf), 'after the restore and reload the old files are what is served');
+  });
+
   test('a failed backup refuses and leaves nothing behind', async () => {
     const s = setup();
     const before = s.snapshot();

@@ -43,6 +43,8 @@ export interface Journal {
   files: FilePlan[];
   /** SHA-256 of the leaf served before the rotation (the rollback target). */
   oldServed: string;
+  /** SHA-256 of the leaf in the certificate file before the rotation, when it differs from the one served. */
+  oldFileLeaf?: string;
   /** SHA-256 of the leaf being rotated in. */
   newLeaf: string;
   /** SHA-256 of the first placed file's old and new content (the certificate file, or the CA file of a trust-only rotation), to tell which one is on disk. */

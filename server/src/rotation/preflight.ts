@@ -33,7 +33,7 @@ export interface Finding {
   severity: 'error' | 'warning';
   code:
     | 'cert-unreadable' | 'key-unreadable' | 'key-encrypted' | 'key-mismatch' | 'ca-unreadable'
-    | 'chain-invalid' | 'name-mismatch' | 'not-yet-valid' | 'expired' | 'expires-earlier' | 'remote' | 'locked';
+    | 'chain-invalid' | 'name-mismatch' | 'not-yet-valid' | 'expired' | 'expires-earlier' | 'remote' | 'locked' | 'served-differs';
   message: string;
 }
 

@@ -203,7 +203,8 @@ export class Transaction {
   }
 
   /** Probes until `sha` is served or the deadline passes; returns the time it was first seen. */
-  async waitForServed(sha: string, purpose: ProbeRecord['purpose']): Promise<{ seenAt?: number; last?: string; error?: string }> {
+  async waitForServed(want: string | string[], purpose: ProbeRecord['purpose']): Promise<{ seenAt?: number; last?: string; error?: string }> {
+    const wanted = new Set(typeof want === 'string' ? [want] : want);
     const deadline = this.deps.now().getTime() + verifyDeadlineMs(this.deps.endpoint.reload, this.opts.verifyTimeoutMs);
     // A server hands over to new workers gradually (nginx's old workers still accept for a moment after
     // a SIGHUP), so one handshake with the new certificate is not enough: it must be served
@@ -213,7 +214,7 @@ export class Transaction {
     let run = 0;
     for (;;) {
       const last = await this.probeOnce(purpose);
-      if (last.sha256 === sha) {
+      if (last.sha256 !== undefined && wanted.has(last.sha256)) {
         runStart ??= this.deps.now().getTime();
         if (++run > confirm) return { seenAt: runStart };
       } else {
@@ -333,7 +334,10 @@ export class Transaction {
       await this.step('rollback: reload', () => this.reload(), (d) => d).catch(() => undefined);
       if (hooks?.after) await this.step('rollback: after hook', () => this.hook(hooks.after as string), (o) => o).catch(() => undefined);
       const seen = await this.step('rollback: verify', async () => {
-        const w = await this.waitForServed(oldServed, 'rollback');
+        // The restored files may hold another certificate than the one served before (renewed on disk
+        // but never reloaded): after the reload that one is served, and it is just as much "the old one".
+        const fileLeaf = this.journal?.oldFileLeaf;
+        const w = await this.waitForServed(fileLeaf ? [oldServed, fileLeaf] : oldServed, 'rollback');
         if (w.seenAt === undefined) throw new StepFailure(`the old certificate ${oldServed} is not served again (${w.error ?? `serving ${w.last}`})`);
         return w;
       }, () => `old certificate served again`);
@@ -433,6 +437,9 @@ export async function remotePreflight(tx: Transaction, plans: FilePlan[], newByt
   const baseline = await tx.step('probe baseline', () => tx.probeOnce('baseline'), (p) => p.sha256 ?? p.error ?? '');
   if (!baseline.sha256) return remoteFinding(`the endpoint does not answer TLS now (${baseline.error}); fix that first, or rotate by hand`);
   tx.record.old.served = baseline.sha256;
+  if (oldLeaf && oldLeaf.sha256 !== baseline.sha256) {
+    tx.record.findings.push({ severity: 'warning', code: 'served-differs', message: `the endpoint serves ${baseline.sha256} but ${endpoint.files.cert} holds ${oldLeaf.sha256} (renewed but not reloaded?)` });
+  }
   return { found: r, oldCertFileSha: sha256(certBytes), oldServed: baseline.sha256 };
 }
 
@@ -569,7 +576,7 @@ export async function rotate(deps: RotationDeps, files: NewFiles, opts: Rotation
     for (let i = 0; i < plans.length; i++) tx.record.files[i].newMode = octal(modes[i].mode);
     tx.record.plan = planLines({ endpoint, files: plans, modes, found: remote.found, keep: Math.max(1, opts.keepBackups ?? 5), newSha: pre.leaf.sha256, oldServed: remote.oldServed });
     if (opts.dryRun) return tx.finish('planned', 'dry run: nothing was changed');
-    const journal = newJournal(tx, 'rotate', plans, remote.oldServed, pre.leaf.sha256, remote.oldCertFileSha, sha256(files.cert));
+    const journal = { ...newJournal(tx, 'rotate', plans, remote.oldServed, pre.leaf.sha256, remote.oldCertFileSha, sha256(files.cert)), oldFileLeaf: tx.record.old.file?.sha256 };
     return await execute(tx, journal, plans, sources, modes, { oldServed: remote.oldServed, oldCertFileSha: remote.oldCertFileSha, expectServed: pre.leaf.sha256 });
   } catch (e) {
     // Before the backup nothing has changed: a failure here is a refusal.
