@@ -18,7 +18,7 @@ import { activateCertops, sampleFolder } from './helpers';
 
 let api: CertopsApi;
 let pki: Pki;
-let root: Issued, newRoot: Issued, leaf: Issued, renewed: Issued, stranger: Issued, third: Issued;
+let root: Issued, newRoot: Issued, leaf: Issued, renewed: Issued, stranger: Issued, third: Issued, fourth: Issued;
 let nginx: NginxLab | undefined;
 let polled: NginxLab | undefined;
 let ssh: SshHostLab | undefined;
@@ -108,6 +108,7 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     leaf = pki.issue('leaf', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 60 * DAY });
     renewed = pki.issue('renewed', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
     third = pki.issue('third', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 120 * DAY });
+    fourth = pki.issue('fourth', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 150 * DAY });
     stranger = pki.issue('stranger', { subject: '/CN=lab.certops.test', issuer: inter, ext: san, notAfter: 90 * DAY });
     nginx = await startNginx({ cert: leaf.pem + inter.pem, key: leaf.keyPem });
     writeFileSync(join(nginx.dir, 'ca.crt'), root.pem);
@@ -122,6 +123,8 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     writeFileSync(join(folder, 'stranger.key'), stranger.keyPem, { mode: 0o600 });
     writeFileSync(join(folder, 'third.crt'), third.pem + inter.pem);
     writeFileSync(join(folder, 'third.key'), third.keyPem, { mode: 0o600 });
+    writeFileSync(join(folder, 'fourth.crt'), fourth.pem + inter.pem);
+    writeFileSync(join(folder, 'fourth.key'), fourth.keyPem, { mode: 0o600 });
     writeFileSync(join(folder, 'root.crt'), root.pem);
     writeFileSync(join(folder, 'newroot.crt'), newRoot.pem);
 
@@ -406,5 +409,26 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     assert.equal(await served(polled!), sha256(third.der));
     const md = readFileSync(out.evidence[out.evidence.length - 1], 'utf8');
     assert.match(md, /\*\*rolled-back\*\*/);
+  });
+
+  it('cancelling a rotation after the placement rolls it back', async () => {
+    const before = { cert: readFileSync(polled!.certFile), key: readFileSync(polled!.keyFile) };
+    const sub = api.hosts.rotation.onDidStep((e) => {
+      // The polling server has not picked the new files up yet: cancel, as the notification's Cancel does.
+      if (e.label === 'lab/polled' && e.step === 'verify' && e.status === 'start') api.hosts.rotation.cancelRunning();
+    });
+    let out: RotationOutcome | undefined;
+    try {
+      out = await rotate('polled', { cert: join(folder, 'fourth.crt'), key: join(folder, 'fourth.key') });
+    } finally {
+      sub.dispose();
+    }
+    assert.ok(out);
+    assert.deepEqual(out.results.map((r) => r.state), ['rolled-back'], out.results[0]?.message);
+    assert.match(out.results[0].message, /cancel/);
+    assert.deepEqual(readFileSync(polled!.certFile), before.cert);
+    assert.deepEqual(readFileSync(polled!.keyFile), before.key);
+    assert.equal(await served(polled!), sha256(third.der));
+    assert.match(shown.find((s) => s.kind === 'warning' && !s.modal)?.text ?? '', /^Cert Ops: lab\/polled: the rotation was cancelled and rolled back: .*cancelled.*the old files are back/);
   });
 });

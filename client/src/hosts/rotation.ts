@@ -121,6 +121,8 @@ export class RotationController implements vscode.Disposable {
   /** Replaced by tests to answer the dialogs. */
   ui: RotationUi = vscode.window;
   private readonly stepped = new vscode.EventEmitter<StepEvent>();
+  /** The running transactions' cancel switches. */
+  private readonly running = new Set<AbortController>();
   /** Fires for every step of every transaction the commands run. */
   readonly onDidStep = this.stepped.event;
 
@@ -131,6 +133,29 @@ export class RotationController implements vscode.Disposable {
 
   dispose(): void {
     this.stepped.dispose();
+  }
+
+  /**
+   * Cancels the running transactions, as the progress notification's Cancel
+   * does: before the backup nothing changes; after it the engine rolls back.
+   */
+  cancelRunning(): void {
+    for (const c of this.running) c.abort();
+  }
+
+  /** A cancel switch for one transaction, tied to a progress notification's token. */
+  private cancelSwitch(token: vscode.CancellationToken): { signal: AbortSignal; done: () => void } {
+    const c = new AbortController();
+    this.running.add(c);
+    const sub = token.onCancellationRequested(() => c.abort());
+    if (token.isCancellationRequested) c.abort();
+    return {
+      signal: c.signal,
+      done: () => {
+        sub.dispose();
+        this.running.delete(c);
+      },
+    };
   }
 
   /** Registers the rotation commands. */
@@ -392,10 +417,12 @@ export class RotationController implements vscode.Disposable {
     const evidence: string[] = [];
     const byLabel = new Map<string, string[]>();
     const title = targets.length > 1 ? `Cert Ops: rolling out to ${plural(targets.length, 'endpoint')}` : `Cert Ops: rotating ${display(targets[0].label)}`;
-    // A transaction, once started, ends rotated or rolled back; what a rollout can cancel is starting the next endpoints.
+    // Cancel: a transaction under way stops (nothing changed before its backup, rolled back after); no further endpoint starts.
     const notStarted = new Set<string>();
-    const fleet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: targets.length > 1 }, (progress, token) =>
-      runFleet(
+    let cancelled = false;
+    const fleet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(() => (cancelled = true));
+      return runFleet(
         targets.map((t) => ({
           label: t.label,
           run: async () => {
@@ -405,15 +432,19 @@ export class RotationController implements vscode.Disposable {
             }
             // About a dozen steps make a rotation; the bar moves by the share of each.
             const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
-            const records = await this.transaction(deps, files, opts).finally(() => this.session.setRotating(t.label, undefined));
+            const cancel = this.cancelSwitch(token);
+            const records = await this.transaction(deps, files, { ...opts, signal: cancel.signal }).finally(() => {
+              cancel.done();
+              this.session.setRotating(t.label, undefined);
+            });
             byLabel.set(t.label, this.save(records));
             return records;
           },
         })),
         { canary: targets.length > 1 ? 1 : 0, concurrency: settingNumber('rotation.concurrency', 4, 1) },
-      ),
-    );
-    const results = fleet.map((r): FleetResult => (notStarted.has(r.label) || (notStarted.size > 0 && r.state === 'skipped') ? { ...r, state: 'skipped', message: 'not started: the rollout was cancelled' } : r));
+      );
+    });
+    const results = fleet.map((r): FleetResult => (notStarted.has(r.label) || (cancelled && r.state === 'skipped') ? { ...r, state: 'skipped', message: 'not started: the rollout was cancelled' } : r));
     for (const r of results) evidence.push(...(byLabel.get(r.label) ?? []));
     this.announce('rotation', results, byLabel);
     await this.refreshAfter(targets);
@@ -452,7 +483,8 @@ export class RotationController implements vscode.Disposable {
         const done = what === 'rollback' ? 'rolled back' : 'rotated';
         void this.ui.showInformationMessage(`Cert Ops: ${label} ${done}: ${display(r.message)}${first}.`, showEvidence).then(openLast(r.label));
       } else if (r.state === 'rolled-back') {
-        void this.ui.showWarningMessage(`Cert Ops: ${label}: the ${what} failed and was rolled back: ${display(r.message)}${first}.`, showEvidence).then(openLast(r.label));
+        const how = /^cancelled\b|\(cancelled\)/.test(r.message) ? 'was cancelled and rolled back' : 'failed and was rolled back';
+        void this.ui.showWarningMessage(`Cert Ops: ${label}: the ${what} ${how}: ${display(r.message)}${first}.`, showEvidence).then(openLast(r.label));
       } else if (r.state === 'needs-attention') {
         const advice = last?.advice?.length ? last.advice : [r.message];
         void this.ui
@@ -503,9 +535,13 @@ export class RotationController implements vscode.Disposable {
       );
       if (answer !== back) return undefined;
       const byLabel = new Map<string, string[]>();
-      const records = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cert Ops: rolling back ${display(t.label)}` }, async (progress) => {
+      const records = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cert Ops: rolling back ${display(t.label)}`, cancellable: true }, async (progress, token) => {
         const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / 12, false) });
-        return rollbackEndpoint(deps, target, this.options()).finally(() => this.session.setRotating(t.label, undefined));
+        const cancel = this.cancelSwitch(token);
+        return rollbackEndpoint(deps, target, this.options({ signal: cancel.signal })).finally(() => {
+          cancel.done();
+          this.session.setRotating(t.label, undefined);
+        });
       });
       byLabel.set(t.label, this.save(records));
       const last = records[records.length - 1];
