@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  describeReload, EndpointEntry, evidenceDir, FleetResult, HostEntry, inspectLock, loadCertificates, LockState, NewFiles, ProgressEvent,
+  describeReload, EndpointEntry, evidenceDir, FleetResult, HostEntry, inspectLock, loadCertificates, localPreflight, LockState, NewFiles, ProgressEvent,
   readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, RotationDeps, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, SYSTEM_BUNDLE,
   Transaction, writeEvidence,
 } from './engine';
@@ -357,6 +357,8 @@ export class RotationController implements vscode.Disposable {
       return undefined;
     }
     if (!files) return undefined;
+    const unusable = this.refuseLocally(targets, files);
+    if (unusable) return unusable;
     try {
       if (!(await this.recoverFirst(targets))) return undefined;
       let opts = this.options();
@@ -385,6 +387,25 @@ export class RotationController implements vscode.Disposable {
       void this.ui.showErrorMessage(`Cert Ops: ${errorText(e)}`);
       return undefined;
     }
+  }
+
+  /**
+   * The engine's local preflight, before any host is contacted: new files that
+   * do not parse, a key that is not the certificate's, a certificate not valid
+   * now or not naming the endpoint are refused here, with nothing asked.
+   */
+  private refuseLocally(targets: Target[], files: NewFiles): RotationOutcome | undefined {
+    if (files.names.cert === '') return undefined;
+    const now = new Date();
+    for (const t of targets) {
+      const { findings } = localPreflight(files, { servername: t.endpoint.probe.servername ?? t.endpoint.probe.host, now });
+      const errors = findings.filter((f) => f.severity === 'error').map((f) => f.message);
+      if (errors.length === 0) continue;
+      const message = errors.join('; ');
+      void this.ui.showErrorMessage(`Cert Ops: ${display(t.label)}: rotation refused, nothing was changed: ${display(message)}`);
+      return { results: targets.map((x) => ({ label: x.label, state: x === t ? 'refused' : 'skipped', records: [], message: x === t ? message : 'not started' })), evidence: [] };
+    }
+    return undefined;
   }
 
   /** The modal naming host, endpoint, files, reload and old → new certificate; "Show Plan" opens the dry run. */
