@@ -15,7 +15,7 @@ import { leafOf } from '../../server/src/rotation/preflight';
 import type { RotationDeps } from '../../server/src/rotation/transaction';
 
 /** A fault: given a script, return a result to fake, a script to run instead, or undefined to run it. */
-export type Fault = (script: string) => ExecResult | string | undefined;
+export type Fault = (script: string, stdin?: Buffer) => ExecResult | string | undefined;
 
 const result = (code: number, stderr = ''): ExecResult => ({ code, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) });
 
@@ -36,7 +36,7 @@ export class LocalHost implements RemoteHost {
     let script = argv[2];
     this.log.push(script);
     for (const f of this.faults) {
-      const r = f(script);
+      const r = f(script, opts.stdin);
       if (typeof r === 'string') script = r;
       else if (r) return r;
     }

@@ -106,7 +106,7 @@ describe('rotation transaction', () => {
     assert.equal(typeof r.cutoverMs, 'number');
     assert.equal(r.old.served, sha(oldLeaf));
     assert.equal(r.new?.sha256, sha(newLeaf));
-    assert.deepEqual(r.steps.map((x) => x.name), ['inspect files', 'read current certificate', 'probe baseline', 'lock and backup', 'stage new files', 'place', 'reload', 'verify', 'release']);
+    assert.deepEqual(r.steps.map((x) => x.name), ['inspect files', 'read current certificate', 'probe baseline', 'lock and backup', 'place', 'reload', 'verify', 'release']);
     assert.ok(r.reload?.[0].output.includes('reloaded'));
     // The key never travels in argv: only stdin carries it.
     assert.ok(!s.host.log.some((l) => l.includes(newLeaf.keyPem.split('\n')[1])));
@@ -377,9 +377,9 @@ describe('interrupted rotations', () => {
   async function interrupted(at: RegExp, serverFollows = true) {
     const s = setup();
     s.server.reacts = serverFollows;
-    s.host.faults.push((sc) => {
+    s.host.faults.push((sc, stdin) => {
       if (!at.test(sc)) return undefined;
-      const r = spawnSync('sh', ['-c', sc]);
+      const r = spawnSync('sh', ['-c', sc], { input: stdin ?? Buffer.alloc(0) });
       s.host.dead = true;
       return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     });

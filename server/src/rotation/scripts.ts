@@ -114,11 +114,11 @@ export type StageEntry = { temp: string; mode: number; uid: number; gid: number;
  * with its final mode and owner first. On any failure every temporary file is
  * removed.
  */
-export function stageAllScript(entries: StageEntry[]): string {
+export function stageAllScript(entries: StageEntry[], failCode = 1): string {
   const cleanup = `rm -f -- ${entries.map((e) => q(e.temp)).join(' ')}`;
   const lines = ['export LC_ALL=C'];
   for (const e of entries) {
-    const fail = (why: string) => `{ ${cleanup}; echo ${q(why)} >&2; exit 1; }`;
+    const fail = (why: string) => `{ ${cleanup}; echo ${q(why)} >&2; exit ${failCode}; }`;
     if ('copyFrom' in e) {
       lines.push(`( umask 077; rm -f -- ${q(e.temp)}; cp -p -- ${q(e.copyFrom)} ${q(e.temp)} ) && cmp -s -- ${q(e.copyFrom)} ${q(e.temp)} || ${fail(`cannot copy ${e.copyFrom}`)}`);
     } else {
@@ -132,6 +132,9 @@ export function stageAllScript(entries: StageEntry[]): string {
   lines.push(`sync -- ${entries.map((e) => q(e.temp)).join(' ')} 2>/dev/null || sync`);
   return lines.join('\n');
 }
+
+/** Exit code of the place script when writing the temporary files failed (nothing renamed, temporaries removed). */
+export const STAGE_FAILED = 79;
 
 /** Exit code of the swap script when rename `i` (zero-based) failed and the earlier ones were undone. */
 export const SWAP_FAILED_BASE = 80;

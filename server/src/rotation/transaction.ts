@@ -13,8 +13,8 @@ import { encodeJournal, filePlan, Journal, lockPath, Phase, backupStamp, rotatio
 import { describeReload, octal, planLines, targetModes, verifyDeadlineMs } from './plan';
 import { certFacts, certificatesDer, checkChain, checkExpiry, Finding, leafOf, localPreflight, NewFiles } from './preflight';
 import {
-  FilePlan, hashScript, inspectScript, Inspection, journalLines, LOCK_HELD, lockAndBackupScript, parseInspection,
-  releaseScript, signalScript, StageEntry, stageAllScript, SWAP_FAILED_BASE, swapScript,
+  FilePlan, hashScript, inspectScript, Inspection, LOCK_HELD, lockAndBackupScript, parseInspection,
+  releaseScript, signalScript, STAGE_FAILED, StageEntry, stageAllScript, SWAP_FAILED_BASE, swapScript,
 } from './scripts';
 import { ClientCheck, outputOf, Prober, runCheck, runClientChecklist } from './served';
 
@@ -247,8 +247,15 @@ export class Transaction {
     return describeReload(r);
   }
 
-  /** Writes each source to its temporary file in one round trip: new content created with its final mode and owner, backups copied with theirs. */
-  async stage(files: FilePlan[], sources: Source[], modes: ({ mode: number; uid: number; gid: number } | undefined)[]): Promise<void> {
+  /**
+   * Places the files in one round trip: writes each source to its temporary
+   * file (new content created with its final mode and owner, backups copied
+   * with theirs), then renames them over their targets back to back. When it
+   * fails the files are found out (the script removes the temporaries after a
+   * failed write and undoes a half swap; if even that is unclear the first
+   * file's hash tells) and the phase is set accordingly.
+   */
+  async place(files: FilePlan[], sources: Source[], modes: ({ mode: number; uid: number; gid: number } | undefined)[], before: Phase, after: Phase, expectCertSha: string): Promise<void> {
     const entries: StageEntry[] = files.map((f, i) => {
       const s = sources[i];
       if (!('content' in s)) return { temp: f.temp, copyFrom: s.remotePath };
@@ -257,22 +264,19 @@ export class Transaction {
       return { temp: f.temp, mode: m.mode, uid: m.uid, gid: m.gid, size: s.content.length };
     });
     const stdin = Buffer.concat(sources.flatMap((s) => ('content' in s ? [s.content] : [])));
-    await this.shOk(stageAllScript(entries), 'writing the new files', stdin.length ? stdin : undefined);
-  }
-
-  /**
-   * Renames the staged files over their targets back to back. When it fails the
-   * files are found out (the script undoes a half swap; if even that is unclear
-   * the certificate file's hash tells) and the phase is set accordingly.
-   */
-  async swap(files: FilePlan[], before: Phase, after: Phase, expectCertSha: string): Promise<void> {
-    const script = swapScript(files, this.lock, this.journalAt(before), encodeJournal(this.journalWith(after)));
-    const r = await this.sh(script);
+    const saved = this.journal;
+    const script = `${stageAllScript(entries, STAGE_FAILED)}\n${swapScript(files, this.lock, this.journalAt(before), encodeJournal(this.journalWith(after)))}`;
+    const r = await this.sh(script, stdin.length ? stdin : undefined);
     if (r.code === 0) {
       this.journalAt(after);
       return;
     }
     const why = oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`;
+    if (r.code === STAGE_FAILED) {
+      // Nothing was renamed and the journal on the host was not touched.
+      this.journal = saved;
+      throw new StepFailure(`writing the new files: ${why}`);
+    }
     if (r.code !== null && r.code >= SWAP_FAILED_BASE && r.code < SWAP_FAILED_BASE + files.length) {
       throw new StepFailure(`${why}; the renames before it were undone`);
     }
@@ -324,11 +328,7 @@ export class Transaction {
       if (onDisk !== oldCertFileSha || phase === 'rolling-back') {
         // The before hook readies the files for writing (a read-only mount made writable): again for the restore.
         if (hooks?.before) await this.step('rollback: before hook', () => this.hook(hooks.before as string), (o) => o).catch(() => undefined);
-        await this.step('rollback: stage backups', async () => {
-          await this.shOk(journalLines(this.lock, this.journalAt('rolling-back')).join('\n'), 'journal');
-          await this.stage(files, files.map((f) => ({ remotePath: f.backup })), []);
-        }, () => files.map((f) => f.backup).join(', '));
-        await this.step('rollback: restore', () => this.swap(files, 'rolling-back', 'rolling-back', oldCertFileSha), () => 'backups renamed into place');
+        await this.step('rollback: restore', () => this.place(files, files.map((f) => ({ remotePath: f.backup })), [], 'rolling-back', 'rolling-back', oldCertFileSha), () => `${files.map((f) => f.backup).join(', ')} copied and renamed into place`);
       }
       // A reload that fails on the old files proves nothing either way: the probe below decides.
       await this.step('rollback: reload', () => this.reload(), (d) => d).catch(() => undefined);
@@ -496,9 +496,8 @@ export async function execute(
   try {
     const hooks = endpoint.hooks;
     if (hooks?.before) await tx.step('before hook', () => tx.hook(hooks.before as string), (o) => o);
-    await tx.step('stage new files', () => tx.stage(plans, sources, modes), () => plans.map((p, i) => `${p.temp} ${modes[i] ? octal(modes[i].mode) : 'as backup'}`).join(', '));
     const newCertSha = tx.journal?.newCertFile ?? '';
-    await tx.step('place', () => tx.swap(plans, 'placing', 'placed', newCertSha), () => plans.map((p) => p.path).join(', '));
+    await tx.step('place', () => tx.place(plans, sources, modes, 'placing', 'placed', newCertSha), () => plans.map((p, i) => `${p.path} ${modes[i] ? octal(modes[i].mode) : 'as its backup'}`).join(', '));
     tx.placedAt = tx.deps.now().getTime();
     await tx.step('reload', () => tx.reload(), (d) => d);
     if (hooks?.after) await tx.step('after hook', () => tx.hook(hooks.after as string), (o) => o);
