@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  describeReload, EndpointEntry, evidenceDir, FleetResult, HostEntry, inspectLock, loadCertificates, localPreflight, LockState, NewFiles, ProgressEvent,
+  describeReload, EndpointEntry, evidenceDir, RemoteHost, FleetResult, HostEntry, inspectLock, loadCertificates, localPreflight, LockState, NewFiles, ProgressEvent,
   readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, RotationDeps, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, SYSTEM_BUNDLE,
   Transaction, writeEvidence,
 } from './engine';
@@ -368,7 +368,7 @@ export class RotationController implements vscode.Disposable {
       const onlyEarlier = refused.length > 0 && refused.every((r) => r.findings.some((f) => f.code === 'expires-earlier') && !r.findings.some((f) => f.severity === 'error'));
       if (onlyEarlier) {
         const anyway = 'Rotate Anyway';
-        const answer = await this.ui.showWarningMessage(`The new certificate expires before the one it replaces on ${refused.map((r) => display(`${r.host}/${r.endpoint}`)).join(', ')}.`, { modal: true, detail: display(refused[0].message) }, anyway);
+        const answer = await this.ui.showWarningMessage(`The new certificate expires before the one it replaces on ${refused.map((r) => display(`${r.host}/${r.endpoint}`)).join(', ')}.`, { modal: true, detail: display(refused[0].message.replace(/; pass --allow-earlier-expiry to rotate anyway$/, '')) }, anyway);
         if (answer !== anyway) return undefined;
         opts = { ...opts, allowEarlierExpiry: true };
         planned = await this.plan(targets, files, opts);
@@ -414,7 +414,7 @@ export class RotationController implements vscode.Disposable {
     const warnings = planned.flatMap((r) => r.findings.filter((f) => f.severity === 'warning').map((f) => `warning: ${display(f.message)}`));
     const rotate = targets.length > 1 ? 'Roll Out' : 'Rotate';
     const show = 'Show Plan';
-    const fleet = targets.length > 1 ? `\n\n${targets[0].label} first as the canary, then ${settingNumber('rotation.concurrency', 4, 1)} at a time; the rollout stops at the first failure.` : '';
+    const fleet = targets.length > 1 ? `\n\n${display(targets[0].label)} first as the canary, then ${settingNumber('rotation.concurrency', 4, 1)} at a time; the rollout stops at the first failure.` : '';
     for (;;) {
       const answer = await this.ui.showWarningMessage(
         files.names.cert === ''
@@ -440,6 +440,7 @@ export class RotationController implements vscode.Disposable {
     const title = targets.length > 1 ? `Cert Ops: rolling out to ${plural(targets.length, 'endpoint')}` : `Cert Ops: rotating ${display(targets[0].label)}`;
     // Cancel: a transaction under way stops (nothing changed before its backup, rolled back after); no further endpoint starts.
     const notStarted = new Set<string>();
+    const unreachable = new Map<string, string>();
     let cancelled = false;
     const fleet = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => (cancelled = true));
@@ -451,8 +452,16 @@ export class RotationController implements vscode.Disposable {
               notStarted.add(t.label);
               throw new Error('not started: the rollout was cancelled');
             }
+            let remote: RemoteHost;
+            try {
+              remote = await this.session.remote(t.host.name);
+            } catch (e) {
+              // Nothing was touched: a refusal, not a rollback to look after (the rollout still stops here).
+              unreachable.set(t.label, `cannot connect: ${(e as Error).message}`);
+              throw e;
+            }
             // About a dozen steps make a rotation; the bar moves by the share of each.
-            const deps = rotationDeps(t.host.name, t.endpoint, await this.session.remote(t.host.name), { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
+            const deps = rotationDeps(t.host.name, t.endpoint, remote, { progress: this.stepReporter(t.label, progress, 100 / targets.length / 12, targets.length > 1) });
             const cancel = this.cancelSwitch(token);
             const records = await this.transaction(deps, files, { ...opts, signal: cancel.signal }).finally(() => {
               cancel.done();
@@ -465,7 +474,12 @@ export class RotationController implements vscode.Disposable {
         { canary: targets.length > 1 ? 1 : 0, concurrency: settingNumber('rotation.concurrency', 4, 1) },
       );
     });
-    const results = fleet.map((r): FleetResult => (notStarted.has(r.label) || (cancelled && r.state === 'skipped') ? { ...r, state: 'skipped', message: 'not started: the rollout was cancelled' } : r));
+    const results = fleet.map((r): FleetResult => {
+      const why = unreachable.get(r.label);
+      if (why !== undefined && r.records.length === 0) return { ...r, state: 'refused', message: why };
+      if (notStarted.has(r.label) || (cancelled && r.state === 'skipped')) return { ...r, state: 'skipped', message: 'not started: the rollout was cancelled' };
+      return r;
+    });
     for (const r of results) evidence.push(...(byLabel.get(r.label) ?? []));
     this.announce('rotation', results, byLabel);
     await this.refreshAfter(targets);
