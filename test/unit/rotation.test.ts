@@ -191,6 +191,7 @@ describe('rotation transaction', () => {
     ['staging fails (disk full)', (s) => s.host.faults.push((sc) => (sc.includes('dd bs=1') ? result(1, 'No space left on device') : undefined)), /No space left/],
     ['the second rename fails', (s) => s.host.faults.push((sc) => (sc.includes('ln -f') ? sc.replace(/mv -f -- '?[^' ]*\.server\.key\.certops-new-[^' ]*'?/, 'false') : undefined)), /rename over .*server\.key failed; the renames before it were undone/],
     ['the reload command fails', (s) => (s.endpoint.reload = { kind: 'command', command: 'echo bad config >&2; exit 1' }), /failed \(exit 1\): bad config/],
+    ['the signal sent with the placement finds no pid', (s) => (s.endpoint.reload = { kind: 'signal', pidFile: join(s.dir, 'missing.pid') }), /send SIGHUP to the pid in .*missing\.pid failed \(exit 1\)/],
     ['the server ignores the reload (verify times out)', (s) => (s.server.reacts = false), /not served within 0\.3 s/],
     ['the after hook fails', (s) => (s.endpoint.hooks = { after: 'false' }), /"false" exited 1/],
     ['the check fails', (s) => (s.endpoint.check = { command: 'echo unhealthy; exit 1', where: 'host' }), /check failed: unhealthy/],

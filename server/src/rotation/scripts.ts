@@ -133,6 +133,9 @@ export function stageAllScript(entries: StageEntry[], failCode = 1): string {
   return lines.join('\n');
 }
 
+/** Exit code of the place script when the files are in place but the signal reload riding along failed. */
+export const SIGNAL_FAILED = 78;
+
 /** Exit code of the place script when writing the temporary files failed (nothing renamed, temporaries removed). */
 export const STAGE_FAILED = 79;
 

@@ -14,7 +14,7 @@ import { describeReload, octal, planLines, targetModes, verifyDeadlineMs } from 
 import { certFacts, certificatesDer, checkChain, checkExpiry, Finding, leafOf, localPreflight, NewFiles } from './preflight';
 import {
   FilePlan, hashScript, inspectScript, Inspection, LOCK_HELD, lockAndBackupScript, parseInspection,
-  releaseScript, signalScript, STAGE_FAILED, StageEntry, stageAllScript, SWAP_FAILED_BASE, swapScript,
+  releaseScript, SIGNAL_FAILED, signalScript, STAGE_FAILED, StageEntry, stageAllScript, SWAP_FAILED_BASE, swapScript,
 } from './scripts';
 import { ClientCheck, outputOf, Prober, runCheck, runClientChecklist } from './served';
 
@@ -235,11 +235,16 @@ export class Transaction {
     return oneLine(outputOf(r));
   }
 
-  /** Tells the server to pick up its files, the endpoint's way; records the output. */
-  async reload(): Promise<string> {
+  /**
+   * Tells the server to pick up its files, the endpoint's way; records the
+   * output. `sent` is the outcome of a signal already sent by the place script.
+   */
+  async reload(sent?: ExecResult): Promise<string> {
     const r = this.deps.endpoint.reload;
-    let result: ExecResult | undefined;
-    if (r.kind === 'signal') result = await this.sh(signalScript(r.signal ?? 'HUP', r));
+    let result: ExecResult | undefined = sent && { ...sent, code: sent.code === SIGNAL_FAILED ? 1 : sent.code };
+    if (result) {
+      // Rode along with the placement.
+    } else if (r.kind === 'signal') result = await this.sh(signalScript(r.signal ?? 'HUP', r));
     else if (r.kind === 'command' || r.kind === 'restart') result = await this.deps.remote.execShell(r.command, { timeoutMs: 120_000 });
     const entry = { kind: r.kind, code: result ? result.code : 0, output: result ? outputOf(result) : '' };
     (this.record.reload ??= []).push(entry);
@@ -255,7 +260,15 @@ export class Transaction {
    * failed write and undoes a half swap; if even that is unclear the first
    * file's hash tells) and the phase is set accordingly.
    */
-  async place(files: FilePlan[], sources: Source[], modes: ({ mode: number; uid: number; gid: number } | undefined)[], before: Phase, after: Phase, expectCertSha: string): Promise<void> {
+  async place(
+    files: FilePlan[],
+    sources: Source[],
+    modes: ({ mode: number; uid: number; gid: number } | undefined)[],
+    before: Phase,
+    after: Phase,
+    expectCertSha: string,
+    signal?: string,
+  ): Promise<ExecResult | undefined> {
     const entries: StageEntry[] = files.map((f, i) => {
       const s = sources[i];
       if (!('content' in s)) return { temp: f.temp, copyFrom: s.remotePath };
@@ -265,11 +278,13 @@ export class Transaction {
     });
     const stdin = Buffer.concat(sources.flatMap((s) => ('content' in s ? [s.content] : [])));
     const saved = this.journal;
-    const script = `${stageAllScript(entries, STAGE_FAILED)}\n${swapScript(files, this.lock, this.journalAt(before), encodeJournal(this.journalWith(after)))}`;
+    // A signal reload rides along: the server is told the moment the renames are done, without another round trip.
+    const reload = signal ? `\n( ${signal}\n) || exit ${SIGNAL_FAILED}` : '';
+    const script = `${stageAllScript(entries, STAGE_FAILED)}\n${swapScript(files, this.lock, this.journalAt(before), encodeJournal(this.journalWith(after)))}${reload}`;
     const r = await this.sh(script, stdin.length ? stdin : undefined);
-    if (r.code === 0) {
+    if (r.code === 0 || (signal && r.code === SIGNAL_FAILED)) {
       this.journalAt(after);
-      return;
+      return signal ? r : undefined;
     }
     const why = oneLine(r.stderr.toString('utf8')) || `exit ${r.code ?? r.signal}`;
     if (r.code === STAGE_FAILED) {
@@ -497,9 +512,12 @@ export async function execute(
     const hooks = endpoint.hooks;
     if (hooks?.before) await tx.step('before hook', () => tx.hook(hooks.before as string), (o) => o);
     const newCertSha = tx.journal?.newCertFile ?? '';
-    await tx.step('place', () => tx.place(plans, sources, modes, 'placing', 'placed', newCertSha), () => plans.map((p, i) => `${p.path} ${modes[i] ? octal(modes[i].mode) : 'as its backup'}`).join(', '));
+    // With no hook in between, a signal reload is sent by the place script itself.
+    const r0 = endpoint.reload;
+    const signal = r0.kind === 'signal' && !hooks?.after ? signalScript(r0.signal ?? 'HUP', r0) : undefined;
+    const sent = await tx.step('place', () => tx.place(plans, sources, modes, 'placing', 'placed', newCertSha, signal), () => plans.map((p, i) => `${p.path} ${modes[i] ? octal(modes[i].mode) : 'as its backup'}`).join(', '));
     tx.placedAt = tx.deps.now().getTime();
-    await tx.step('reload', () => tx.reload(), (d) => d);
+    await tx.step('reload', () => tx.reload(sent), (d) => d);
     if (hooks?.after) await tx.step('after hook', () => tx.hook(hooks.after as string), (o) => o);
     const seen = await tx.step('verify', async () => {
       const w = await tx.waitForServed(facts.expectServed, 'verify');
