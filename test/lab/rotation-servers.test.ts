@@ -1,6 +1,7 @@
 // Rotation against more real servers over a real sshd: stunnel reloaded by SIGHUP sent by exact
-// process name, and PostgreSQL reloaded by SIGHUP from its postmaster.pid and probed with STARTTLS
-// through the SSH connection (its key must stay owned by postgres and 0600).
+// process name; PostgreSQL reloaded by SIGHUP from its postmaster.pid and probed with STARTTLS
+// through the SSH connection (its key must stay owned by postgres and 0600); Redis reloaded by its
+// own command (CONFIG SET tls-cert-file through redis-cli) and checked with PING → +PONG.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +21,8 @@ const tunOld = leaf('tun-old', 'tunnel.certops.test', 60);
 const tunNew = leaf('tun-new', 'tunnel.certops.test', 200);
 const pgOld = leaf('pg-old', 'db.certops.test', 60);
 const pgNew = leaf('pg-new', 'db.certops.test', 200);
+const redisOld = leaf('redis-old', 'cache.certops.test', 60);
+const redisNew = leaf('redis-new', 'cache.certops.test', 200);
 // A name of our own for the stunnel process, so the signal by name reaches only this test's stunnel.
 const STUNNEL_NAME = 'certops-stunnel';
 
@@ -30,6 +33,7 @@ let inventory: string;
 let knownHosts: string;
 let sshConfig: string;
 let tunnel: { port: number; cert: string; key: string; pidFile: string };
+let redis: { port: number; cert: string; key: string; pidFile: string };
 
 const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 const cli = (...args: string[]) =>
@@ -56,11 +60,29 @@ async function startStunnel(): Promise<typeof tunnel> {
   return { port, cert, key, pidFile };
 }
 
+async function startRedis(): Promise<typeof redis> {
+  ensureLabPackages();
+  const d = join(dir, 'redis');
+  execFileSync('mkdir', ['-p', d]);
+  const port = await freePort();
+  const cert = join(d, 'redis.crt');
+  const key = join(d, 'redis.key');
+  const pidFile = join(d, 'redis.pid');
+  writeFileSync(cert, redisOld.pem + inter.pem, { mode: 0o644 });
+  writeFileSync(key, redisOld.keyPem, { mode: 0o600 });
+  const r = spawnSync('/usr/bin/redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', cert, '--tls-key-file', key,
+    '--tls-auth-clients', 'no', '--daemonize', 'yes', '--pidfile', pidFile, '--dir', d, '--save', '', '--appendonly', 'no', '--logfile', join(d, 'redis.log')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`redis-server failed to start: ${r.stderr}${r.stdout}`);
+  await waitForPort('127.0.0.1', port);
+  return { port, cert, key, pidFile };
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'certops-servers-lab-'));
   chmodSync(dir, 0o755);
   [host, pg] = await Promise.all([startSshHost({ address: '127.0.0.12', users: ['root'] }), startPostgres({ cert: pgOld.pem + inter.pem, key: pgOld.keyPem })]);
   tunnel = await startStunnel();
+  redis = await startRedis();
   sshConfig = join(dir, 'ssh_config');
   writeFileSync(sshConfig, '');
   knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
@@ -79,6 +101,13 @@ before(async () => {
             reload: { kind: 'signal', signal: 'HUP', process: STUNNEL_NAME },
           },
           {
+            name: 'redis',
+            probe: { host: '127.0.0.1', port: redis.port, servername: 'cache.certops.test' },
+            files: { cert: redis.cert, key: redis.key, ca: caFile },
+            reload: { kind: 'command', command: `redis-cli --tls --insecure -h 127.0.0.1 -p ${redis.port} CONFIG SET tls-cert-file ${redis.cert}` },
+            check: { send: 'PING', expect: '+PONG' },
+          },
+          {
             name: 'postgres',
             probe: { host: '127.0.0.1', port: pg.port, servername: 'db.certops.test', via: 'ssh', starttls: 'postgres' },
             files: { cert: pg.certFile, key: pg.keyFile, ca: caFile },
@@ -91,10 +120,12 @@ before(async () => {
 });
 
 after(async () => {
-  try {
-    process.kill(Number(readFileSync(tunnel.pidFile, 'utf8').trim()), 'SIGTERM');
-  } catch {
-    /* already gone */
+  for (const pidFile of [tunnel?.pidFile, redis?.pidFile]) {
+    try {
+      if (pidFile) process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
   }
   await Promise.all([host?.stop(), pg?.stop()]);
   pki.dispose();
@@ -119,4 +150,15 @@ test('PostgreSQL, SIGHUP from postmaster.pid, probed with STARTTLS through SSH: 
   assert.equal(key.mode & 0o777, 0o600);
   assert.equal(statSync(pg.certFile).uid, pgUid);
   assert.equal(readFileSync(pg.keyFile, 'utf8'), pgNew.keyPem);
+});
+
+test("Redis, reloaded by its own command (CONFIG SET tls-cert-file through redis-cli), checked with PING → +PONG", async () => {
+  const r = cli('rotate', 'db/redis', '--cert', pki.write('redis.pem', redisNew.pem + inter.pem, 0o644), '--key', redisNew.keyPath, '--json');
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const doc = JSON.parse(r.stdout) as { endpoints: { records: { reload: { output: string }[]; check: { ok: boolean; output: string } }[] }[] };
+  const rec = doc.endpoints[0].records[0];
+  assert.match(rec.reload[0].output, /^OK/);
+  assert.deepEqual([rec.check.ok, rec.check.output.trim()], [true, '+PONG']);
+  const served = await probeTls({ host: '127.0.0.1', port: redis.port, servername: 'cache.certops.test' });
+  assert.equal(sha(served.chain[0].der), sha(redisNew.der));
 });
