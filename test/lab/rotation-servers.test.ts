@@ -1,7 +1,8 @@
 // Rotation against more real servers over a real sshd: stunnel reloaded by SIGHUP sent by exact
 // process name; PostgreSQL reloaded by SIGHUP from its postmaster.pid and probed with STARTTLS
 // through the SSH connection (its key must stay owned by postgres and 0600); Redis reloaded by its
-// own command (CONFIG SET tls-cert-file through redis-cli) and checked with PING → +PONG.
+// own command (CONFIG SET tls-cert-file through redis-cli) and checked with PING → +PONG; apache2
+// (mod_ssl, its own configuration file) reloaded by `apache2 -k graceful` as a command.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +24,8 @@ const pgOld = leaf('pg-old', 'db.certops.test', 60);
 const pgNew = leaf('pg-new', 'db.certops.test', 200);
 const redisOld = leaf('redis-old', 'cache.certops.test', 60);
 const redisNew = leaf('redis-new', 'cache.certops.test', 200);
+const webOld = leaf('web-old', 'www.certops.test', 60);
+const webNew = leaf('web-new', 'www.certops.test', 200);
 // A name of our own for the stunnel process, so the signal by name reaches only this test's stunnel.
 const STUNNEL_NAME = 'certops-stunnel';
 
@@ -34,6 +37,7 @@ let knownHosts: string;
 let sshConfig: string;
 let tunnel: { port: number; cert: string; key: string; pidFile: string };
 let redis: { port: number; cert: string; key: string; pidFile: string };
+let apache: { port: number; cert: string; key: string; pidFile: string; conf: string };
 
 const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 const cli = (...args: string[]) =>
@@ -77,12 +81,38 @@ async function startRedis(): Promise<typeof redis> {
   return { port, cert, key, pidFile };
 }
 
+async function startApache(): Promise<typeof apache> {
+  ensureLabPackages();
+  const d = join(dir, 'apache');
+  execFileSync('mkdir', ['-p', d]);
+  chmodSync(d, 0o755);
+  const port = await freePort();
+  const cert = join(d, 'apache.crt');
+  const key = join(d, 'apache.key');
+  const pidFile = join(d, 'httpd.pid');
+  const conf = join(d, 'httpd.conf');
+  writeFileSync(cert, webOld.pem + inter.pem, { mode: 0o644 });
+  writeFileSync(key, webOld.keyPem, { mode: 0o600 });
+  const mod = (m: string) => `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so`;
+  writeFileSync(conf, [
+    'ServerRoot /etc/apache2', 'LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so', mod('authz_core'), mod('socache_shmcb'), mod('ssl'),
+    'ServerName localhost', `Listen 127.0.0.1:${port}`, `PidFile ${pidFile}`, `ErrorLog ${join(d, 'error.log')}`, `Mutex file:${d}`, `DefaultRuntimeDir ${d}`,
+    'User www-data', 'Group www-data', `DocumentRoot ${d}`,
+    `<VirtualHost 127.0.0.1:${port}>`, '  SSLEngine on', `  SSLCertificateFile ${cert}`, `  SSLCertificateKeyFile ${key}`, '</VirtualHost>', '',
+  ].join('\n'));
+  const r = spawnSync('/usr/sbin/apache2', ['-f', conf, '-k', 'start'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`apache2 failed to start: ${r.stderr}${r.stdout}`);
+  await waitForPort('127.0.0.1', port);
+  return { port, cert, key, pidFile, conf };
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'certops-servers-lab-'));
   chmodSync(dir, 0o755);
   [host, pg] = await Promise.all([startSshHost({ address: '127.0.0.12', users: ['root'] }), startPostgres({ cert: pgOld.pem + inter.pem, key: pgOld.keyPem })]);
   tunnel = await startStunnel();
   redis = await startRedis();
+  apache = await startApache();
   sshConfig = join(dir, 'ssh_config');
   writeFileSync(sshConfig, '');
   knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
@@ -99,6 +129,12 @@ before(async () => {
             probe: { host: '127.0.0.1', port: tunnel.port, servername: 'tunnel.certops.test' },
             files: { cert: tunnel.cert, key: tunnel.key, ca: caFile },
             reload: { kind: 'signal', signal: 'HUP', process: STUNNEL_NAME },
+          },
+          {
+            name: 'apache',
+            probe: { host: '127.0.0.1', port: apache.port, servername: 'www.certops.test' },
+            files: { cert: apache.cert, key: apache.key, ca: caFile },
+            reload: { kind: 'command', command: `/usr/sbin/apache2 -f ${apache.conf} -k graceful` },
           },
           {
             name: 'redis',
@@ -120,6 +156,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (apache) spawnSync('/usr/sbin/apache2', ['-f', apache.conf, '-k', 'stop']);
   for (const pidFile of [tunnel?.pidFile, redis?.pidFile]) {
     try {
       if (pidFile) process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM');
@@ -161,4 +198,11 @@ test("Redis, reloaded by its own command (CONFIG SET tls-cert-file through redis
   assert.deepEqual([rec.check.ok, rec.check.output.trim()], [true, '+PONG']);
   const served = await probeTls({ host: '127.0.0.1', port: redis.port, servername: 'cache.certops.test' });
   assert.equal(sha(served.chain[0].der), sha(redisNew.der));
+});
+
+test('apache2 with mod_ssl, reloaded by "apache2 -k graceful" as a command: rotated and verified', async () => {
+  const r = cli('rotate', 'db/apache', '--cert', pki.write('apache.pem', webNew.pem + inter.pem, 0o644), '--key', webNew.keyPath);
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  const served = await probeTls({ host: '127.0.0.1', port: apache.port, servername: 'www.certops.test' });
+  assert.equal(sha(served.chain[0].der), sha(webNew.der));
 });

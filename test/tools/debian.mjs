@@ -37,7 +37,7 @@ export function ensureDebianPackages(wanted) {
   if (still.length > 0) throw new Error(`installed ${missing.join(' ')} but still missing: ${still.join(' ')}`);
 }
 
-/** The Debian packages of the lab layer (real sshd, ssh-agent, sudo, nginx, stunnel4, PostgreSQL 15, Redis, openssl). */
+/** The Debian packages of the lab layer (real sshd, ssh-agent, sudo, nginx, stunnel4, PostgreSQL 15, Redis, apache2, openssl). */
 export const LAB_PACKAGES = [
   ['/usr/sbin/sshd', 'openssh-server'],
   ['/usr/bin/ssh-keygen', 'openssh-client'],
@@ -48,6 +48,7 @@ export const LAB_PACKAGES = [
   ['/usr/bin/sudo', 'sudo'],
   ['/usr/lib/postgresql/15/bin/postgres', 'postgresql-15'],
   ['/usr/bin/redis-server', 'redis-server'],
+  ['/usr/sbin/apache2', 'apache2'],
 ];
 
 /** The Debian packages the VS Code layer needs: a browser, and headers for code-server's native modules. */
