@@ -1,7 +1,7 @@
 // One bundle per entry point. `--watch` rebuilds on change, `--production`
 // minifies and drops source maps, `--tests` also compiles the test suites.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
@@ -75,6 +75,10 @@ function testBundles() {
 }
 
 if (args.has('--tests')) bundles.push(testBundles());
+
+// The inventory schema is data: VS Code reads it from dist/ (contributes.jsonValidation).
+mkdirSync('dist', { recursive: true });
+copyFileSync('server/src/inventory/certops.schema.json', 'dist/certops.schema.json');
 
 if (watch) {
   const contexts = await Promise.all(bundles.map((b) => esbuild.context(b)));

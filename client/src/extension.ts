@@ -2,6 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { REMOTE_SCHEME } from '../../server/src/protocol';
+import { HostsApi, registerHosts } from './hosts';
 
 let client: LanguageClient | undefined;
 
@@ -9,6 +11,8 @@ let client: LanguageClient | undefined;
 export interface CertopsApi {
   /** The running language client, or undefined when the server failed to start. */
   readonly client: LanguageClient | undefined;
+  /** The remote-hosts features (inventory session and tree). */
+  readonly hosts: HostsApi;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<CertopsApi> {
@@ -21,7 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Certop
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
   };
   const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ language: 'pem' }, ...['yaml', 'json', 'jsonc', 'dotenv', 'plaintext'].flatMap((language) => ['file', 'untitled'].map((scheme) => ({ scheme, language })))],
+    documentSelector: [{ language: 'pem' }, ...['yaml', 'json', 'jsonc', 'dotenv', 'plaintext'].flatMap((language) => ['file', 'untitled', REMOTE_SCHEME].map((scheme) => ({ scheme, language })))],
     outputChannel: log,
     synchronize: { configurationSection: 'certops' },
   };
@@ -37,10 +41,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Certop
       if (choice) log.show();
     });
   }
+  const hosts = registerHosts(context, client, log);
   return {
     get client() {
       return client;
     },
+    hosts,
   };
 }
 

@@ -12,14 +12,14 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { basename, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DocumentAnalysis } from './analysis';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { analyzeDocument, decodeFileBytes, DocumentAnalysis } from './analysis';
 import { siblingNames } from './analysis/siblings';
 import { chainSettled, settleChain, settleIssuers } from './analysis/chain';
 import type { SiblingDocument } from './analysis/match';
 import { resolveTrustStore } from './analysis/truststore';
-import { analyzeTextSteps, keyFileMode, type SiblingCache, siblingDocuments } from './services/analyze';
+import { analyzeTextSteps, keyFileMode, SIBLING_MAX_BYTES, type SiblingCache, siblingDocuments } from './services/analyze';
 import { CertopsSettings, DEFAULT_SETTINGS, resolveSettings, trustStoreFor } from './services/settings';
 import { computeDiagnostics } from './services/diagnostics';
 import { hoverAt } from './services/hover';
@@ -29,6 +29,7 @@ import { codeActions } from './services/codeactions';
 import { editableDiagnostics, EMBEDDED_LANGUAGES } from './embedded';
 import { documentLinks } from './services/links';
 import type { ServiceContext } from './services/context';
+import { isRemoteUri, ReadSiblingParams, ReadSiblingRequest, ReadSiblingResult } from './protocol';
 import { VERSION } from './version';
 
 // Decoding and signature checks run in slices of this many milliseconds, one per event-loop turn, so requests are answered in between.
@@ -47,6 +48,8 @@ const settingsCache = new Map<string, Promise<CertopsSettings>>();
 // Per document: its analysis, or the steps of one under way (see analysisInSlices).
 const analyses = new Map<string, { version: number; maxBytes: number; embedded: boolean; steps: Generator<void, DocumentAnalysis, void>; analysis?: DocumentAnalysis }>();
 const diskSiblings: SiblingCache = new Map();
+// Siblings of remote documents, read through the client once per opening (each read is an SSH round trip).
+const remoteSiblings = new Map<string, Promise<DocumentAnalysis | undefined>>();
 // Documents waiting for analysis, and those whose validation is in flight.
 const pending = new Set<string>();
 const running = new Set<string>();
@@ -126,19 +129,74 @@ function filePath(uri: string): string | undefined {
   }
 }
 
-/** Open documents win over the disk; disk reads are cached by size and mtime. */
-function siblingsOf(uri: string, settings: CertopsSettings): SiblingDocument[] {
+/** Where a document lives, for pairing by sibling name: this machine's disk, or an inventory host. */
+interface Location {
+  dir: string;
+  base: string;
+  /** Set for local files only. */
+  path?: string;
+  siblingUri(name: string): string;
+}
+
+function locate(uri: string): Location | undefined {
   const path = filePath(uri);
-  if (!path) return [];
-  // Open documents win over the disk; the CLI pairs through the same function without them.
-  return siblingDocuments(path, { open: (u) => { const d = documents.get(u); return d && analysisOf(d, settings); }, cache: diskSiblings });
+  if (path) return { dir: dirname(path), base: basename(path), path, siblingUri: (n) => pathToFileURL(join(dirname(path), n)).toString() };
+  if (!isRemoteUri(uri) || /[?#]/.test(uri)) return undefined;
+  const slash = uri.lastIndexOf('/');
+  let base: string;
+  try {
+    base = decodeURIComponent(uri.slice(slash + 1));
+  } catch {
+    return undefined;
+  }
+  const dir = uri.slice(0, slash + 1);
+  return { dir, base, siblingUri: (n) => dir + encodeURIComponent(n) };
+}
+
+function remoteSibling(uri: string): Promise<DocumentAnalysis | undefined> {
+  let entry = remoteSiblings.get(uri);
+  if (!entry) {
+    const params: ReadSiblingParams = { uri, maxBytes: SIBLING_MAX_BYTES };
+    entry = connection.sendRequest<ReadSiblingResult>(ReadSiblingRequest.method, params).then(
+      (r) => (r && typeof r.data === 'string' ? analyzeDocument(decodeFileBytes(Buffer.from(r.data, 'base64').subarray(0, SIBLING_MAX_BYTES))) : undefined),
+      () => undefined,
+    );
+    remoteSiblings.set(uri, entry);
+  }
+  return entry;
+}
+
+/** Forgets the remote siblings read for documents of `uri`'s directory, so the next opening reads them afresh. */
+function forgetRemoteSiblings(uri: string): void {
+  const loc = isRemoteUri(uri) ? locate(uri) : undefined;
+  if (!loc) return;
+  for (const k of remoteSiblings.keys()) if (k.startsWith(loc.dir) && !k.slice(loc.dir.length).includes('/')) remoteSiblings.delete(k);
+}
+
+/** Open documents win over the disk; disk reads are cached by size and mtime (the CLI pairs through the same function); remote ones are asked of the client. */
+async function siblingsOf(uri: string, settings: CertopsSettings): Promise<SiblingDocument[]> {
+  const open = (u: string) => {
+    const d = documents.get(u);
+    return d && analysisOf(d, settings);
+  };
+  const loc = locate(uri);
+  if (loc?.path) return siblingDocuments(loc.path, { open, cache: diskSiblings });
+  const names = loc ? siblingNames(loc.base) : undefined;
+  if (!loc || !names) return [];
+  const out: SiblingDocument[] = [];
+  for (const name of names.candidates) {
+    const sibUri = loc.siblingUri(name);
+    const analysis = open(sibUri) ?? (await remoteSibling(sibUri));
+    if (analysis) out.push({ name, uri: sibUri, analysis });
+  }
+  return out;
 }
 
 async function contextFor(doc: TextDocument, settings: CertopsSettings, analysis?: DocumentAnalysis): Promise<ServiceContext> {
   const path = filePath(doc.uri);
   return {
     uri: doc.uri,
-    siblings: siblingsOf(doc.uri, settings),
+    siblings: await siblingsOf(doc.uri, settings),
     trust: trustStoreFor(settings),
     fileMode: path && analysis ? keyFileMode(path, analysis) : undefined,
   };
@@ -217,17 +275,18 @@ function settle(seenSeq: number): void {
 
 /** Re-checks open documents that pair with `uri` (its siblings by name). */
 function revalidateDependents(uri: string): void {
-  const path = filePath(uri);
-  if (!path) return;
+  const loc = locate(uri);
+  if (!loc) return;
   for (const other of documents.all()) {
     if (other.uri === uri) continue;
-    const p = filePath(other.uri);
-    if (p && dirname(p) === dirname(path) && siblingNames(basename(p))?.candidates.includes(basename(path))) schedule(other);
+    const o = locate(other.uri);
+    if (o && o.dir === loc.dir && siblingNames(o.base)?.candidates.includes(loc.base)) schedule(other);
   }
 }
 
 function refreshAll(): void {
   settingsCache.clear();
+  remoteSiblings.clear();
   for (const doc of documents.all()) schedule(doc);
   if (canRefreshCodeLens) void connection.sendRequest(CodeLensRefreshRequest.type);
 }
@@ -235,6 +294,8 @@ function refreshAll(): void {
 // TextDocuments also fires onDidChangeContent on open, which schedules the analysis.
 documents.onDidOpen(({ document }) => revalidateDependents(document.uri));
 documents.onDidChangeContent(({ document }) => {
+  // A remote document changes only when it is opened or re-read from its host: its siblings may have changed too.
+  forgetRemoteSiblings(document.uri);
   schedule(document);
   revalidateDependents(document.uri);
 });
@@ -269,12 +330,12 @@ async function withAnalysis<T>(uri: string, f: (doc: TextDocument, a: DocumentAn
 }
 
 connection.onHover(({ textDocument, position }) =>
-  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: siblingsOf(doc.uri, s), uri: doc.uri, trust: trustStoreFor(s) }), null),
+  withAnalysis(textDocument.uri, async (doc, a, s) => hoverAt(a, position, { siblings: await siblingsOf(doc.uri, s), uri: doc.uri, trust: trustStoreFor(s) }), null),
 );
 connection.onDocumentSymbol(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => documentSymbols(a), []));
 connection.onFoldingRanges(({ textDocument }) => withAnalysis(textDocument.uri, (_d, a) => foldingRanges(a), []));
 connection.onCodeLens(({ textDocument }) =>
-  withAnalysis(textDocument.uri, (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: siblingsOf(doc.uri, s) }) : []), []),
+  withAnalysis(textDocument.uri, async (doc, a, s) => (s.codeLens.enabled ? codeLenses(a, { siblings: await siblingsOf(doc.uri, s) }) : []), []),
 );
 connection.onCodeAction(({ textDocument, context }) =>
   withAnalysis(textDocument.uri, (doc, a) => {

@@ -37,13 +37,18 @@ export function ensureDebianPackages(wanted) {
   if (still.length > 0) throw new Error(`installed ${missing.join(' ')} but still missing: ${still.join(' ')}`);
 }
 
-/** The Debian packages of the lab layer (real sshd, nginx, stunnel4, openssl). */
+/** The Debian packages of the lab layer (real sshd, ssh-agent, sudo, nginx, stunnel4, PostgreSQL 15, Redis, apache2, openssl). */
 export const LAB_PACKAGES = [
   ['/usr/sbin/sshd', 'openssh-server'],
   ['/usr/bin/ssh-keygen', 'openssh-client'],
   ['/usr/sbin/nginx', 'nginx'],
   ['/usr/bin/stunnel4', 'stunnel4'],
   ['/usr/bin/openssl', 'openssl'],
+  ['/usr/bin/ssh-agent', 'openssh-client'],
+  ['/usr/bin/sudo', 'sudo'],
+  ['/usr/lib/postgresql/15/bin/postgres', 'postgresql-15'],
+  ['/usr/bin/redis-server', 'redis-server'],
+  ['/usr/sbin/apache2', 'apache2'],
 ];
 
 /** The Debian packages the VS Code layer needs: a browser, and headers for code-server's native modules. */

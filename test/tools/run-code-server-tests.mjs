@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureCodeServer, freePort, ROOT, startCodeServer, workbenchUrl } from './code-server.mjs';
@@ -22,6 +22,10 @@ if (!process.argv.includes('--no-build')) {
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 
+// `--screenshots DIR`: tests that print `certops-screenshot FILE` (a path under DIR) get the workbench captured there.
+const shotsAt = process.argv.indexOf('--screenshots');
+if (shotsAt > 0) process.env.CERTOPS_SCREENSHOT_DIR = resolve(process.argv[shotsAt + 1] ?? 'media');
+
 const tmp = mkdtempSync(join(tmpdir(), 'certops-vscode-'));
 const workspace = join(tmp, 'sample');
 makeSampleWorkspace(workspace);
@@ -38,6 +42,10 @@ try {
       // The host forwards console calls with their printf-style arguments (mocha's reporter uses them).
       const line = format(...(Array.isArray(args) ? args : [args]));
       hostOutput.push(`[${type}] ${line}`);
+      const shot = /^certops-screenshot (\S+\.png)$/.exec(line);
+      if (shot && process.env.CERTOPS_SCREENSHOT_DIR && shot[1].startsWith(`${process.env.CERTOPS_SCREENSHOT_DIR}/`)) {
+        page.screenshot({ path: shot[1] }).then(() => log(`saved ${shot[1]}`), (e) => log(`screenshot failed: ${e.message}`));
+      }
       if (!NOISE.test(line)) log(`[extension host ${type}] ${line}`);
     });
     page.exposeFunction('codeAutomationExit', (code) => resolve(code));

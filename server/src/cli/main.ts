@@ -1,11 +1,15 @@
 // The `certops` command: dispatch, exit codes and the one-line error contract; each command lives in its own file.
 import { VERSION } from '../version';
+import { caBundleCommand, csrCommand } from './csr';
 import { expiryCommand } from './expiry';
+import { hostsCommand } from './hosts';
 import { inspectCommand } from './inspect';
 import { lintCommand } from './lint';
 import { CliIo, EXIT, untrusted, UsageError } from './io';
 import { matchCommand } from './match';
 import { probeCommand } from './probe';
+import { rollbackCommand, rotateCommand } from './rotate';
+import { statusCommand } from './status';
 import { verifyCommand } from './verify';
 
 const HELP = `certops ${VERSION}: inspect, lint, verify and probe TLS certificates
@@ -21,6 +25,12 @@ Commands:
   match CERT KEY       does the private key match the certificate
   probe HOST:PORT      connect with TLS and show the served chain
   expiry FILE...       fail when a certificate expires soon
+  hosts                the inventory's hosts and endpoints (certops.json); "hosts import" fills it
+  status [HOST[/EP]]   on-disk vs served certificate of each endpoint, over SSH
+  rotate HOST/EP...    replace an endpoint's certificate as one verified transaction
+  rollback HOST/EP     restore the files a recorded rotation replaced
+  csr --from CERT      a new key and a CSR with the certificate's subject and SANs
+  ca-bundle NEW OLD    a combined trust bundle, new CA first
 
 Run "certops <command> --help" for a command's options.
 
@@ -31,7 +41,8 @@ Options:
 
 Exit codes: 0 success, 1 the check failed, 2 bad usage or unreadable input,
 3 an internal error of certops (please report it; CERTOPS_DEBUG=1 shows the
-stack trace). When stdout is closed early (certops ... | head) certops stops
+stack trace), or for rotate and rollback a rollback that could not be
+verified. When stdout is closed early (certops ... | head) certops stops
 quietly with exit 0.
 Colour is used only on a terminal and never when NO_COLOR is set.
 `;
@@ -46,6 +57,12 @@ const COMMANDS: Record<string, Command> = {
   match: matchCommand,
   probe: probeCommand,
   expiry: expiryCommand,
+  hosts: hostsCommand,
+  status: statusCommand,
+  rotate: rotateCommand,
+  rollback: rollbackCommand,
+  csr: csrCommand,
+  'ca-bundle': caBundleCommand,
 };
 
 /** Runs the CLI and returns its exit code; output goes through the given writers. */

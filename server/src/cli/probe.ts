@@ -1,11 +1,13 @@
 // `certops probe HOST:PORT`: what the server serves, decoded, checked, and compared with what was expected.
 import { keyLabel } from '../analysis/spki';
-import { parseTarget, ProbeError, probeTls, ProbeResult } from '../probe';
+import { parseTarget, ProbeError, probeTls, ProbeResult, STARTTLS_PROTOCOLS, StartTlsProtocol } from '../probe';
+import { SshError, SshPool } from '../ssh';
 import { relativeDays } from '../services/context';
 import { decodeCertificate, loadLeafFirst, toPem } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, parseTime, printJson, untrusted as u, UsageError } from './io';
 import type { Command } from './main';
 import { loadPrivateKey, passphraseFrom } from './match';
+import { cliPool, escapeTerminal, openInventory, REMOTE_HELP, REMOTE_OPTIONS } from './remote';
 import { loadRoots } from './trust';
 
 const HELP = `Usage: certops probe HOST:PORT [options]
@@ -28,6 +30,10 @@ Options:
   --at TIME             validate as of TIME (ISO 8601 or @unix-seconds)
   --timeout S           give up after S seconds (default 10)
   --no-verify           report trust and host name but do not fail on them
+  --starttls PROTO      negotiate TLS inside smtp, imap or postgres first (as openssl s_client -starttls)
+  --via HOST            dial from the inventory host HOST's side, through its SSH connection
+                        (HOST:PORT is then as seen from that host, e.g. 127.0.0.1:6380)
+${REMOTE_HELP}
   --json                one JSON document
 
 Exit 0 when the chain is trusted, the name matches and any expectation holds;
@@ -53,6 +59,9 @@ export const probeCommand: Command = {
       at: { type: 'string' },
       timeout: { type: 'string' },
       'no-verify': { type: 'boolean' },
+      starttls: { type: 'string' },
+      via: { type: 'string' },
+      ...REMOTE_OPTIONS,
     });
     if (positionals.length !== 1) throw new UsageError('expected one HOST:PORT (see certops probe --help)');
     let target: { host: string; port: number };
@@ -71,8 +80,25 @@ export const probeCommand: Command = {
     const expected = expectedSha256(values['expect-sha256'], values['expect-cert']);
     const roots = loadRoots(values.ca ?? [], io);
     const client = values.cert !== undefined && values.key !== undefined ? loadClient(values.cert, values.key, io, values['passphrase-env']) : {};
+    if (values.starttls !== undefined && !STARTTLS_PROTOCOLS.includes(values.starttls as StartTlsProtocol)) {
+      throw new UsageError(`--starttls: expected one of ${STARTTLS_PROTOCOLS.join(', ')}, got "${escapeTerminal(values.starttls)}"`);
+    }
+    let pool: SshPool | undefined;
     let result: ProbeResult;
     try {
+      let socket;
+      if (values.via !== undefined) {
+        const inv = openInventory(values.inventory);
+        const host = inv.hosts.find((h) => h.name === values.via);
+        if (!host) throw new UsageError(`--via: no host "${escapeTerminal(values.via)}" in ${escapeTerminal(inv.file)}`);
+        pool = cliPool(io, values);
+        const remote = await pool.get(host);
+        // The host dials for us; bound that by --timeout too.
+        socket = await Promise.race([
+          remote.forwardOut(target.host, target.port),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new ProbeError(`${target.host}:${target.port} via ${host.name}: no connection within ${timeout} s`, 'ETIMEDOUT')), timeout * 1000).unref()),
+        ]);
+      }
       result = await probeTls({
         ...target,
         ...(values.servername !== undefined ? { servername: values.servername } : {}),
@@ -81,10 +107,14 @@ export const probeCommand: Command = {
         timeoutMs: timeout * 1000,
         roots: roots.certificates,
         at: values.at === undefined ? io.now() : parseTime(values.at),
+        starttls: values.starttls as StartTlsProtocol | undefined,
+        socket,
       });
     } catch (e) {
-      if (e instanceof ProbeError) throw new UsageError(e.message);
+      if (e instanceof ProbeError || e instanceof SshError) throw new UsageError(escapeTerminal(e.message));
       throw e;
+    } finally {
+      pool?.closeAll();
     }
     const trusted = result.verification?.valid ?? false;
     const expectation = expected ? { expected: expected.sha256, source: expected.source, matches: expected.sha256 === result.chain[0].sha256 } : null;
