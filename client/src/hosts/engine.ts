@@ -16,5 +16,5 @@ export { inspectLock } from '../../../server/src/rotation/recover';
 export type { LockState } from '../../../server/src/rotation/recover';
 export { describeReload } from '../../../server/src/rotation/plan';
 export { main as runCli } from '../../../server/src/cli/main';
-export { SYSTEM_BUNDLE } from '../../../server/src/analysis/truststore';
+export { fallbackRoots } from '../../../server/src/analysis/truststore';
 export { loadCertificates } from '../../../server/src/cli/blocks';

@@ -91,7 +91,8 @@ export function modeText(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
 }
 
-function daysText(daysLeft: number): string {
+function daysText(daysLeft: number | undefined): string {
+  if (daysLeft === undefined) return 'expiry date invalid';
   if (daysLeft < 0) return `expired ${-daysLeft} day${daysLeft === -1 ? '' : 's'} ago`;
   return `${daysLeft} day${daysLeft === 1 ? '' : 's'} left`;
 }

@@ -2,12 +2,12 @@
 // evidence, and the renewal helpers (CSR, CA overlap bundle). The transaction,
 // the preflight, the fleet runner, the evidence and the CLI commands are the
 // engine's; this module asks the questions, shows the progress and the end state.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  describeReload, EndpointEntry, evidenceDir, RemoteHost, FleetResult, HostEntry, inspectLock, loadCertificates, localPreflight, LockState, NewFiles, ProgressEvent,
-  readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, RotationDeps, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, SYSTEM_BUNDLE,
+  describeReload, EndpointEntry, evidenceDir, RemoteHost, FleetResult, HostEntry, inspectLock, localPreflight, LockState, NewFiles, ProgressEvent,
+  readEvidence, recoverEndpoint, renderMarkdown, rollbackEndpoint, rotateEndpoint, rotateTrustEndpoint, RotationDeps, RotationOptions, RotationRecord, rotationDeps, runCli, runFleet, fallbackRoots,
   Transaction, writeEvidence,
 } from './engine';
 import { display, ItemSpec, statusKey } from './items';
@@ -96,17 +96,6 @@ function readLocal(file: string): Buffer {
   }
   if (size > MAX_INPUT_BYTES) throw new Error(`${file}: larger than 1 MiB; not a certificate or key file`);
   return readFileSync(file);
-}
-
-/** The system store, the chain check's last resort (as the CLI uses it); absent on some machines. */
-function systemRoots(): RotationOptions['fallbackRoots'] {
-  const file = process.env.SSL_CERT_FILE || SYSTEM_BUNDLE;
-  if (!existsSync(file)) return undefined;
-  try {
-    return { source: file, certs: loadCertificates(file).map((c) => c.der) };
-  } catch {
-    return undefined;
-  }
 }
 
 function settingNumber(key: string, fallback: number, min: number): number {
@@ -248,7 +237,7 @@ export class RotationController implements vscode.Disposable {
   }
 
   private options(extra: RotationOptions = {}): RotationOptions {
-    return { keepBackups: settingNumber('rotation.keepBackups', 5, 1), fallbackRoots: systemRoots(), ...extra };
+    return { keepBackups: settingNumber('rotation.keepBackups', 5, 1), fallbackRoots: fallbackRoots({ extraCAFiles: vscode.workspace.getConfiguration('certops').get<string[]>('trust.extraCAFiles') ?? [] }), ...extra };
   }
 
   /** The engine's step events, to the progress notification, the log and onDidStep. */

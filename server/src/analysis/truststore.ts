@@ -324,3 +324,14 @@ function reason(e: unknown): string {
   if (code === 'ENOTDIR') return 'not a directory';
   return (e as Error).message;
 }
+
+/**
+ * The resolved store as DER certificates with its description: the last
+ * resort of a rotation's chain check, when the endpoint names no CA file and
+ * the new bundle holds no root. Undefined when the store is empty.
+ */
+export function fallbackRoots(opts: TrustOptions = {}): { source: string; certs: Buffer[] } | undefined {
+  const store = resolveTrustStore(opts);
+  if (store.count === 0) return undefined;
+  return { source: store.description, certs: store.certificates().map((c) => c[RAW].der) };
+}

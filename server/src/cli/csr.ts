@@ -87,7 +87,7 @@ export const csrCommand: Command = {
     const keyType = (values['key-type'] ?? 'ec') as KeyType;
     if (!['ec', 'rsa2048', 'rsa3072', 'ed25519'].includes(keyType)) throw new UsageError(`--key-type: expected ec, rsa2048, rsa3072 or ed25519, got "${escapeTerminal(keyType)}"`);
     if (values['out-key'] === values['out-csr']) throw new UsageError('--out-key and --out-csr must be different files');
-    const [{ cert }] = loadCertificates(values.from);
+    const [{ certificate: cert }] = loadCertificates(values.from);
     const { names, skipped } = generalNames(cert.sans);
     const { privateKey, algorithm, signing } = generate(keyType);
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
@@ -150,13 +150,13 @@ export const caBundleCommand: Command = {
     if (positionals.length !== 2 || !values.out) throw new UsageError('expected NEW_CA OLD_CA --out FILE (see certops ca-bundle --help)');
     const [newer, older] = positionals.map((p) => ({ path: p, certs: loadCertificates(p) }));
     for (const f of [newer, older]) {
-      const notCa = f.certs.find((c) => !c.cert.isCA);
-      if (notCa) throw new UsageError(`${notCa.location}: ${escapeTerminal(notCa.cert.subject)} is not a CA certificate`);
+      const notCa = f.certs.find((c) => !c.certificate.isCA);
+      if (notCa) throw new UsageError(`${notCa.location}: ${escapeTerminal(notCa.certificate.subject)} is not a CA certificate`);
     }
     const seen = new Set<string>();
-    const certs = [...newer.certs, ...older.certs].filter((c) => (seen.has(c.cert.sha256) ? false : (seen.add(c.cert.sha256), true)));
+    const certs = [...newer.certs, ...older.certs].filter((c) => (seen.has(c.certificate.sha256) ? false : (seen.add(c.certificate.sha256), true)));
     writeNew(values.out, certs.map((c) => toPem(c.der)).join(''), 0o644);
-    const list = certs.map((c) => ({ subject: c.cert.subject, notAfter: c.cert.notAfter.toISOString(), sha256: c.cert.sha256, from: c.location }));
+    const list = certs.map((c) => ({ subject: c.certificate.subject, notAfter: c.certificate.notAfter?.toISOString() ?? null, sha256: c.certificate.sha256, from: c.location }));
     if (values.json) printJson(io, { out: values.out, certificates: list });
     else io.out(`wrote ${escapeTerminal(values.out)}, new CA first:${list.map((c, i) => `\n  ${i + 1} ${escapeTerminal(c.subject)} until ${c.notAfter} ${c.sha256}`).join('')}\n`);
     return EXIT.ok;

@@ -2,7 +2,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { findInventory, Inventory, InventoryError, loadInventory } from '../inventory';
 import { Prompts, SshPool } from '../ssh';
-import { CliIo, UsageError } from './io';
+import { CliIo, untrusted, UsageError } from './io';
 
 /** The options every remote command takes, for parseCommand. */
 export const REMOTE_OPTIONS = {
@@ -18,18 +18,8 @@ export const REMOTE_HELP = `  --inventory FILE      the inventory (default: cert
   --known-hosts FILE    known_hosts to check and save host keys in, instead of UserKnownHostsFile
   --accept-new          accept and save the key of a host not yet in known_hosts (a changed key is always refused)`;
 
-/**
- * Makes an untrusted string (from a certificate, a server, an inventory) safe for a terminal:
- * controls (newline included) become visible `\xHH`, format and bidirectional characters `\u{HHHH}`,
- * so a subject cannot clear the screen, retitle the window or reorder what is printed.
- */
-export function escapeTerminal(s: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return s.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}` : `\\u{${code.toString(16).toUpperCase()}}`;
-  });
-}
+/** The CLI's one terminal escaping, under the name the remote commands use. */
+export const escapeTerminal = untrusted;
 
 /** Loads the inventory named by --inventory or found upward from the working directory; a bad one is a one-line usage error. */
 export function openInventory(explicit: string | undefined, cwd = process.cwd()): Inventory {

@@ -1,7 +1,7 @@
 // `certops rotate` and `certops rollback`: the rotation transaction over SSH, with progress on stderr and evidence beside the inventory.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { SYSTEM_BUNDLE } from '../analysis/truststore';
+import { fallbackRoots } from '../analysis/truststore';
 import type { HostEntry, EndpointEntry, Inventory } from '../inventory';
 import { SelectorError, selectEndpoints } from '../inventory';
 import {
@@ -11,7 +11,6 @@ import {
 import type { ClientCheck, FleetResult } from '../rotation';
 import { localPreflight } from '../rotation';
 import type { SshPool } from '../ssh';
-import { loadCertificates } from './blocks';
 import { CliIo, EXIT, painter, parseCommand, parseCount, printJson, readInput, UsageError } from './io';
 import type { Command } from './main';
 import { cliPool, escapeTerminal, openInventory, REMOTE_HELP, REMOTE_OPTIONS } from './remote';
@@ -95,17 +94,6 @@ function readBounded(path: string): Buffer {
     if (e instanceof UsageError) throw e;
   }
   return readInput(path);
-}
-
-/** The system store, the last resort for the chain check; absent on some machines. */
-function fallbackRoots(io: CliIo): RotationOptions['fallbackRoots'] {
-  const file = io.env.SSL_CERT_FILE || SYSTEM_BUNDLE;
-  if (!existsSync(file)) return undefined;
-  try {
-    return { source: file, certs: loadCertificates(file).map((c) => c.der) };
-  } catch {
-    return undefined;
-  }
 }
 
 /** `CERT,KEY` of --client-accepted/--client-refused: read here, the key checked against the certificate, never printed. */
@@ -249,7 +237,7 @@ export const rotateCommand: Command = {
       allowEarlierExpiry: values['allow-earlier-expiry'] === true,
       dryRun: values['dry-run'] === true,
       forceRecover: values['force-recover'] === true,
-      fallbackRoots: fallbackRoots(io),
+      fallbackRoots: fallbackRoots({ env: io.env }),
       clientChecks: [
         ...(values['client-accepted'] ?? []).map((v) => clientCheck(v, 'accepted')),
         ...(values['client-refused'] ?? []).map((v) => clientCheck(v, 'refused')),

@@ -69,7 +69,7 @@ function printStatuses(io: CliIo, statuses: EndpointStatus[], hintAcceptNew: boo
     const good = s.states[0] === 'ok';
     const label = s.states.map((st) => LABEL[st]).join(', ');
     const cert = s.files.cert.certificate ?? s.served;
-    const summary = cert ? `  ${escapeTerminal(cert.subject || '(empty subject)')}, ${cert.daysLeft < 0 ? `expired ${-cert.daysLeft} days ago` : `${cert.daysLeft} days left`}` : '';
+    const summary = cert ? `  ${escapeTerminal(cert.subject || '(empty subject)')}, ${cert.daysLeft === undefined ? 'expiry date invalid' : cert.daysLeft < 0 ? `expired ${-cert.daysLeft} days ago` : `${cert.daysLeft} days left`}` : '';
     lines.push(`${paint('bold', name)}  ${paint(good ? 'green' : s.states[0] === 'expiring' || s.states[0] === 'chain-incomplete' ? 'yellow' : 'red', label)}${summary}`);
     if (!good) for (const m of s.messages) lines.push(`    ${escapeTerminal(m)}`);
     if (hintAcceptNew && /unknown host key/.test(s.messages.join(' '))) lines.push('    (check the fingerprint, then run again with --accept-new to trust and save it)');

@@ -4,7 +4,7 @@
  * Used by the hosts tree, `certops status` and the rotation's pre-checks.
  */
 import { analyzeDocument, CertificateInfo, decodeFileBytes, DocumentAnalysis } from '../analysis';
-import { loadTrustStore, SYSTEM_BUNDLE, TrustStore } from '../analysis/truststore';
+import { resolveTrustStore, TrustStore } from '../analysis/truststore';
 import { EndpointEntry, HostEntry, Inventory, selectEndpoints } from '../inventory';
 import { ProbeError, probeTls, ProbeResult } from '../probe';
 import { computeDiagnostics } from '../services/diagnostics';
@@ -25,8 +25,9 @@ export interface CertificateFacts {
   serialNumber: string;
   sha256: string;
   spkiSha256: string;
-  notAfter: string;
-  daysLeft: number;
+  /** Absent when the certificate's notAfter does not decode (the model never guesses a date). */
+  notAfter?: string;
+  daysLeft?: number;
   sans: string[];
 }
 
@@ -77,7 +78,7 @@ export async function endpointStatus(host: HostEntry, endpoint: EndpointEntry, r
     return finish(result, found);
   }
   const warningDays = endpoint.expiry?.warningDays ?? DEFAULT_SETTINGS.expiry.warningDays;
-  const trust = opts.trust ?? loadTrustStore([SYSTEM_BUNDLE]);
+  const trust = opts.trust ?? resolveTrustStore();
 
   // The files and the probe are independent: run them together over the one connection.
   const [certFile, keyFile, caFile, probe] = await Promise.all([
@@ -144,6 +145,10 @@ export async function endpointStatus(host: HostEntry, endpoint: EndpointEntry, r
   // Expiry: the worse of the file and what is served.
   for (const [what, c] of [['on disk', diskLeaf], ['served', servedLeaf]] as const) {
     if (!c || (what === 'served' && diskLeaf && c.sha256 === diskLeaf.sha256)) continue;
+    if (!c.notAfter) {
+      add('error', `the certificate ${what} (${c.subject}) has no valid expiry date (notAfter does not decode)`);
+      continue;
+    }
     const days = daysUntil(c.notAfter, now);
     if (c.notAfter.getTime() <= now.getTime()) add('expired', `the certificate ${what} (${c.subject}) expired ${c.notAfter.toISOString()}`);
     else if (days < warningDays) add('expiring', `the certificate ${what} (${c.subject}) expires ${c.notAfter.toISOString().slice(0, 10)}, in ${days} day${days === 1 ? '' : 's'}`);
@@ -187,8 +192,8 @@ function facts(c: CertificateInfo, now: Date): CertificateFacts {
     serialNumber: c.serialNumber,
     sha256: c.sha256,
     spkiSha256: c.spkiSha256,
-    notAfter: c.notAfter.toISOString(),
-    daysLeft: daysUntil(c.notAfter, now),
+    notAfter: c.notAfter?.toISOString(),
+    daysLeft: c.notAfter && daysUntil(c.notAfter, now),
     sans: c.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`),
   };
 }
@@ -245,7 +250,7 @@ export async function inventoryStatus(inv: Inventory, pool: SshPool, selectors: 
   const byHost = new Map<HostEntry, EndpointEntry[]>();
   for (const { host, endpoint } of pairs) byHost.set(host, [...(byHost.get(host) ?? []), endpoint]);
   const out = new Map<EndpointEntry, EndpointStatus>();
-  const trust = opts.trust ?? loadTrustStore([SYSTEM_BUNDLE]);
+  const trust = opts.trust ?? resolveTrustStore();
   const queue = [...byHost.entries()];
   const worker = async () => {
     for (let next = queue.shift(); next; next = queue.shift()) {

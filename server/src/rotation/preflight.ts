@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { analyzeDocument, AnalyzedBlock, CertificateInfo, decodeFileBytes, DocumentAnalysis, RAW } from '../analysis';
-import { leafBlock } from '../analysis/match';
+import { documentCertificates, servedCertificate } from '../analysis/match';
 import { loadCertificate, matchesHostname, validatePath } from '../validation';
 
 /** The files an operator hands to a rotation, as bytes; the key never leaves memory except to the host. */
@@ -54,8 +54,8 @@ export function certFacts(c: CertificateInfo): CertFacts {
     subject: c.subject,
     sha256: c.sha256,
     spkiSha256: c.spkiSha256,
-    notBefore: c.notBefore.toISOString(),
-    notAfter: c.notAfter.toISOString(),
+    notBefore: c.notBefore?.toISOString() ?? 'invalid',
+    notAfter: c.notAfter?.toISOString() ?? 'invalid',
     sans: c.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`),
   };
 }
@@ -73,9 +73,16 @@ export function certificatesDer(bytes: Buffer): Buffer[] {
   return certificates(analyse(bytes)).map((c) => c[RAW].der);
 }
 
-/** The leaf of a certificate file (the leaf-first order's head, else its first certificate). */
+/** The certificate a server presents from a file and pairs the key with: the first of a PEM or DER file, the leaf of a PKCS#7. */
+function servedLeaf(a: DocumentAnalysis): CertificateInfo | undefined {
+  const certs = documentCertificates(a);
+  const served = servedCertificate(certs);
+  return served?.index === undefined ? undefined : certs[served.index].certificate;
+}
+
+/** The leaf of a certificate file, as a server reads it (see servedLeaf). */
 export function leafOf(bytes: Buffer): CertificateInfo | undefined {
-  return leafBlock(analyse(bytes))?.certificate;
+  return servedLeaf(analyse(bytes));
 }
 
 /**
@@ -87,10 +94,12 @@ export function localPreflight(files: NewFiles, opts: { servername?: string; now
   const findings: Finding[] = [];
   const out: LocalPreflight = { findings, certChain: [], caCerts: [] };
   const certDoc = analyse(files.cert);
-  const broken = certDoc.blocks.find((b) => b.kind === 'certificate' && !b.certificate);
-  const leafCert = leafBlock(certDoc)?.certificate;
+  // A certificate with a field that does not decode (an impossible date, say) is as unusable as one that does not parse.
+  const broken = certDoc.blocks.find((b) => b.kind === 'certificate' && (!b.certificate || b.certificate.problems.some((p) => p.severity === 'error')));
+  const leafCert = servedLeaf(certDoc);
   if (broken || !leafCert) {
-    const why = broken ? `line ${broken.range.start.line + 1}: ${broken.problems[0] ?? 'not a valid certificate'}` : 'no certificate in the file';
+    const problem = broken && (broken.problems[0] ?? broken.certificate?.problems.find((p) => p.severity === 'error')?.message);
+    const why = broken ? `line ${broken.range.start.line + 1}: ${problem ?? 'not a valid certificate'}` : 'no certificate in the file';
     findings.push({ severity: 'error', code: 'cert-unreadable', message: `${files.names.cert}: ${why}` });
     return out;
   }
@@ -128,6 +137,10 @@ export function localPreflight(files: NewFiles, opts: { servername?: string; now
   }
 
   const now = opts.now.getTime();
+  if (!leafCert.notBefore || !leafCert.notAfter) {
+    findings.push({ severity: 'error', code: 'cert-unreadable', message: `${files.names.cert}: the validity dates of ${leafCert.subject} do not decode` });
+    return out;
+  }
   if (leafCert.notBefore.getTime() > now) {
     findings.push({ severity: 'error', code: 'not-yet-valid', message: `${files.names.cert}: not valid before ${leafCert.notBefore.toISOString()}` });
   }
