@@ -87,7 +87,9 @@ export const csrCommand: Command = {
     const keyType = (values['key-type'] ?? 'ec') as KeyType;
     if (!['ec', 'rsa2048', 'rsa3072', 'ed25519'].includes(keyType)) throw new UsageError(`--key-type: expected ec, rsa2048, rsa3072 or ed25519, got "${escapeTerminal(keyType)}"`);
     if (values['out-key'] === values['out-csr']) throw new UsageError('--out-key and --out-csr must be different files');
-    const [{ certificate: cert }] = loadCertificates(values.from);
+    const [{ certificate: cert, location }] = loadCertificates(values.from);
+    const subject = cert[RAW].cert.subject;
+    if (!subject) throw new UsageError(`${location}: the subject name does not decode, so no CSR can repeat it`);
     const { names, skipped } = generalNames(cert.sans);
     const { privateKey, algorithm, signing } = generate(keyType);
     const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
@@ -99,7 +101,7 @@ export const csrCommand: Command = {
     } as CryptoKeyPair;
     const csr = await x509.Pkcs10CertificateRequestGenerator.create(
       {
-        name: new x509.Name(new Uint8Array(cert[RAW].subjectName)),
+        name: new x509.Name(new Uint8Array(subject.der)),
         keys,
         signingAlgorithm: signing,
         extensions: names.length ? [new x509.SubjectAlternativeNameExtension(names)] : [],

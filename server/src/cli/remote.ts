@@ -53,10 +53,11 @@ export function cliPrompts(io: CliIo): Prompts {
 /** Reads a line from the terminal without echo; undefined when stdin is not a terminal (the CLI never blocks a script). */
 function readSecret(io: CliIo, prompt: string): Promise<string | undefined> {
   if (!process.stdin.isTTY) return Promise.resolve(undefined);
-  io.err(prompt);
   return new Promise((resolve) => {
     const stdin = process.stdin;
+    // Echo off before the prompt shows: a passphrase typed the moment it appears must not reach the screen.
     stdin.setRawMode(true);
+    io.err(prompt);
     let value = '';
     const done = (v: string | undefined) => {
       stdin.setRawMode(false);
