@@ -8,6 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { analyzeDocument, AnalyzedBlock } from '../../server/src/analysis';
 import { labelOfDer } from '../../server/src/analysis/decode';
+import { elementAt } from '../fixtures/ber';
+import { tlv } from '../fixtures/der';
 import { Pki, ROOT_EXT } from '../fixtures/pki';
 import { ensureDebianPackages } from '../tools/debian.mjs';
 
@@ -151,17 +153,17 @@ describe('DER files are recognised by their structure', () => {
 
   test('RSAPublicKey and PKCS#3 DH parameters, both SEQUENCE { INTEGER, INTEGER }, are told apart', () => {
     const modulus = readFileSync(at('rsa-pub-pkcs1.der'));
-    const n = tlvAt(modulus, modulus[1] === 0x82 ? 4 : 3);
+    const n = elementAt(modulus, modulus[1] === 0x82 ? 4 : 3);
     const dh = readFileSync(at('dh.der'));
-    const p = tlvAt(dh, dh[1] === 0x82 ? 4 : 3);
-    const seq = (...parts: Buffer[]) => der(0x30, Buffer.concat(parts));
-    const int = (v: number) => der(0x02, Buffer.from([v]));
+    const p = elementAt(dh, dh[1] === 0x82 ? 4 : 3);
+    const seq = (...parts: Buffer[]) => tlv(0x30, Buffer.concat(parts));
+    const int = (v: number) => tlv(0x02, Buffer.from([v]));
     assert.equal(labelOfDer(seq(n, int(3))), 'RSA PUBLIC KEY', 'e = 3, n composite');
     assert.equal(labelOfDer(seq(p, int(5))), 'DH PARAMETERS', 'g = 5, p prime');
     assert.equal(labelOfDer(seq(p, int(2))), 'DH PARAMETERS', 'g = 2');
-    assert.equal(labelOfDer(seq(n, der(0x02, Buffer.from([1, 0, 1])))), 'RSA PUBLIC KEY', 'e = 65537');
+    assert.equal(labelOfDer(seq(n, tlv(0x02, Buffer.from([1, 0, 1])))), 'RSA PUBLIC KEY', 'e = 65537');
     // Beyond 8192 bits no primality test is run: a huge odd first INTEGER is taken as a modulus.
-    const huge = der(0x02, Buffer.concat([Buffer.from([0x7f]), Buffer.alloc(2047, 0xff)]));
+    const huge = tlv(0x02, Buffer.concat([Buffer.from([0x7f]), Buffer.alloc(2047, 0xff)]));
     assert.equal(labelOfDer(seq(huge, int(5))), 'RSA PUBLIC KEY');
   });
 
@@ -321,27 +323,9 @@ function pem(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
 }
 
-function der(tag: number, content: Buffer): Buffer {
-  const len = content.length;
-  const head = len < 0x80 ? [tag, len] : len < 0x100 ? [tag, 0x81, len] : [tag, 0x82, len >> 8, len & 0xff];
-  return Buffer.concat([Buffer.from(head), content]);
-}
-
 /** Offset just after the element at `pos`. */
 function skip(buf: Buffer, pos: number): number {
-  const t = tlvAt(buf, pos);
+  const t = elementAt(buf, pos);
   return pos + t.length;
 }
 
-/** The whole element at `pos`. */
-function tlvAt(buf: Buffer, pos: number): Buffer {
-  let len = buf[pos + 1];
-  let body = pos + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[body + i];
-    body += n;
-  }
-  return buf.subarray(pos, body + len);
-}

@@ -7,6 +7,8 @@ import { analyzeDocument } from '../../server/src/analysis';
 import { labelOfDer } from '../../server/src/analysis/decode';
 import { parsePkcs7, PKCS7_MAX_CERTIFICATES } from '../../server/src/analysis/objects';
 import { BER_LIMITS, berToDer } from '../../server/src/der/ber';
+import { contentOf, elements, indefinite } from '../fixtures/ber';
+import { tlv } from '../fixtures/der';
 import { Pki } from '../fixtures/pki';
 
 const pki = new Pki();
@@ -17,49 +19,6 @@ const chainPem = pki.write('chain.pem', leaf.pem + intermediate.pem + root.pem);
 pki.openssl(['crl2pkcs7', '-nocrl', '-certfile', chainPem, '-outform', 'DER', '-out', at('chain.p7b')]);
 const p7b = readFileSync(at('chain.p7b'));
 const sha256s = [leaf, intermediate, root].map((c) => analyzeDocument(c.pem).blocks[0].certificate?.sha256);
-
-/** One element: tag, length, content (definite, minimal). */
-function der(tag: number, content: Buffer): Buffer {
-  const len = content.length;
-  const octets: number[] = [];
-  for (let l = len; l > 0; l = Math.floor(l / 256)) octets.unshift(l & 0xff);
-  return Buffer.concat([Buffer.from(len < 0x80 ? [tag, len] : [tag, 0x80 | octets.length, ...octets]), content]);
-}
-
-/** The elements of a definite-length encoding, each as its whole encoding. */
-function elements(buf: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let pos = 0; pos < buf.length; ) {
-    let len = buf[pos + 1];
-    let body = pos + 2;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + buf[body + i];
-      body += n;
-    }
-    out.push(buf.subarray(pos, body + len));
-    pos = body + len;
-  }
-  return out;
-}
-
-/**
- * Re-encodes DER as a BER encoder that streams would: every constructed
- * element less than `depth` levels deep gets an indefinite length and an
- * end-of-contents marker; deeper elements (the certificates) stay as they are.
- */
-function toBer(encoding: Buffer, depth: number): Buffer {
-  const tag = encoding[0];
-  if (depth === 0 || (tag & 0x20) === 0) return encoding;
-  const kids = elements(contentOf(encoding)).map((k) => toBer(k, depth - 1));
-  return Buffer.concat([Buffer.from([tag, 0x80]), ...kids, Buffer.from([0, 0])]);
-}
-
-function contentOf(e: Buffer): Buffer {
-  const first = e[1];
-  return e.subarray(first & 0x80 ? 2 + (first & 0x7f) : 2);
-}
 
 function pem(label: string, bytes: Buffer): string {
   return `-----BEGIN ${label}-----\n${bytes.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
@@ -75,7 +34,7 @@ describe('PKCS#7 certificates', () => {
 
   test('BER with indefinite lengths (a Windows .p7b export) reads the same, and re-encodes to the DER byte for byte', () => {
     for (const depth of [1, 2, 3, 4]) {
-      const ber = toBer(p7b, depth);
+      const ber = indefinite(p7b, depth);
       assert.equal(ber[1], 0x80, 'the outer ContentInfo has an indefinite length');
       assert.notDeepEqual(ber, p7b);
       assert.equal(labelOfDer(ber), 'PKCS7', `depth ${depth}`);
@@ -90,7 +49,7 @@ describe('PKCS#7 certificates', () => {
   test('definite lengths outside and indefinite ones inside are read too', () => {
     const [contentType, explicit] = elements(contentOf(p7b));
     const signedData = elements(contentOf(explicit))[0];
-    const mixed = der(0x30, Buffer.concat([contentType, der(0xa0, toBer(signedData, 2))]));
+    const mixed = tlv(0x30, Buffer.concat([contentType, tlv(0xa0, indefinite(signedData, 2))]));
     assert.equal(mixed[1] & 0x80, 0x80, 'a definite long-form length outside');
     assert.ok(mixed.includes(Buffer.from([0x30, 0x80, 0x02, 0x01, 0x01])), 'an indefinite SignedData inside');
     assert.deepEqual(berToDer(mixed, 'test'), p7b);
@@ -115,20 +74,20 @@ describe('PKCS#7 certificates', () => {
   });
 
   test('constructed OCTET STRINGs are joined, nested or definite', () => {
-    const piece = (s: string) => der(0x04, Buffer.from(s));
-    const nested = Buffer.concat([Buffer.from([0x24, 0x80]), piece('ab'), der(0x24, Buffer.concat([piece('cd'), piece('e')])), Buffer.from([0, 0])]);
+    const piece = (s: string) => tlv(0x04, Buffer.from(s));
+    const nested = Buffer.concat([Buffer.from([0x24, 0x80]), piece('ab'), tlv(0x24, Buffer.concat([piece('cd'), piece('e')])), Buffer.from([0, 0])]);
     const seq = Buffer.concat([Buffer.from([0x30, 0x80]), nested, Buffer.from([0, 0])]);
-    assert.deepEqual(berToDer(seq, 'test'), der(0x30, der(0x04, Buffer.from('abcde'))));
+    assert.deepEqual(berToDer(seq, 'test'), tlv(0x30, tlv(0x04, Buffer.from('abcde'))));
   });
 
   test('other content types and broken wrappers say what is wrong', () => {
-    const enveloped = der(0x30, Buffer.concat([der(0x06, Buffer.from('2a864886f70d010703', 'hex')), der(0xa0, der(0x30, Buffer.alloc(0)))]));
+    const enveloped = tlv(0x30, Buffer.concat([tlv(0x06, Buffer.from('2a864886f70d010703', 'hex')), tlv(0xa0, tlv(0x30, Buffer.alloc(0)))]));
     assert.deepEqual(analyzeDocument(pem('PKCS7', enveloped)).blocks[0].problems, [
       'the content does not parse as PKCS7 (PKCS#7 ContentInfo: the content is envelopedData, not SignedData, so it carries no certificates)',
     ]);
-    const noVersion = der(0x30, Buffer.concat([der(0x06, Buffer.from('2a864886f70d010702', 'hex')), der(0xa0, der(0x30, der(0x31, Buffer.alloc(0))))]));
+    const noVersion = tlv(0x30, Buffer.concat([tlv(0x06, Buffer.from('2a864886f70d010702', 'hex')), tlv(0xa0, tlv(0x30, tlv(0x31, Buffer.alloc(0))))]));
     assert.deepEqual(analyzeDocument(pem('PKCS7', noVersion)).blocks[0].problems, ['the content does not parse as PKCS7 (SignedData: version is a SET, not an INTEGER)']);
-    const truncated = toBer(p7b, 3).subarray(0, 200);
+    const truncated = indefinite(p7b, 3).subarray(0, 200);
     assert.match(analyzeDocument(pem('PKCS7', truncated)).blocks[0].problems[0], /^the content does not parse as PKCS7 \(PKCS#7 ContentInfo: .+\)$/);
     // A certificate inside that does not decode is named by its position.
     const signedData = elements(contentOf(elements(contentOf(p7b))[1]))[0];
@@ -161,17 +120,17 @@ describe('the BER reader is bounded', () => {
   });
 
   test('missing end-of-contents, primitive indefinite, bad OCTET STRING pieces, long lengths', () => {
-    assert.throws(() => berToDer(Buffer.concat([open(), der(0x02, Buffer.from([1]))]), 'W'), { message: 'W: BER element at offset 0 has no end-of-contents marker' });
+    assert.throws(() => berToDer(Buffer.concat([open(), tlv(0x02, Buffer.from([1]))]), 'W'), { message: 'W: BER element at offset 0 has no end-of-contents marker' });
     assert.throws(() => berToDer(Buffer.concat([open(), Buffer.from([0x04, 0x80]), eoc, eoc]), 'W'), { message: 'W: primitive BER element with indefinite length at offset 2' });
-    assert.throws(() => berToDer(Buffer.concat([open(0x24), der(0x02, Buffer.from([1])), eoc]), 'W'), { message: 'W: a constructed OCTET STRING holds something other than OCTET STRINGs' });
+    assert.throws(() => berToDer(Buffer.concat([open(0x24), tlv(0x02, Buffer.from([1])), eoc]), 'W'), { message: 'W: a constructed OCTET STRING holds something other than OCTET STRINGs' });
     assert.throws(() => berToDer(Buffer.concat([open(), Buffer.from([0x04, 0x85, 1, 0, 0, 0, 0]), eoc]), 'W'), { message: 'W: BER length of 5 octets at offset 2' });
     assert.throws(() => berToDer(Buffer.concat([open(), Buffer.from([0x04, 0x82, 0xff, 0xff]), eoc]), 'W'), { message: 'W: BER element at offset 2 runs past the end of its container' });
   });
 
   test(`at most ${PKCS7_MAX_CERTIFICATES} certificates are decoded from one PKCS#7`, () => {
-    const certs = der(0xa0, Buffer.alloc(2 * (PKCS7_MAX_CERTIFICATES + 1), Buffer.from([0x30, 0x00])));
-    const signedData = der(0x30, Buffer.concat([der(0x02, Buffer.from([1])), der(0x31, Buffer.alloc(0)), der(0x30, der(0x06, Buffer.from('2a864886f70d010701', 'hex'))), certs, der(0x31, Buffer.alloc(0))]));
-    const p7 = der(0x30, Buffer.concat([der(0x06, Buffer.from('2a864886f70d010702', 'hex')), der(0xa0, signedData)]));
+    const certs = tlv(0xa0, Buffer.alloc(2 * (PKCS7_MAX_CERTIFICATES + 1), Buffer.from([0x30, 0x00])));
+    const signedData = tlv(0x30, Buffer.concat([tlv(0x02, Buffer.from([1])), tlv(0x31, Buffer.alloc(0)), tlv(0x30, tlv(0x06, Buffer.from('2a864886f70d010701', 'hex'))), certs, tlv(0x31, Buffer.alloc(0))]));
+    const p7 = tlv(0x30, Buffer.concat([tlv(0x06, Buffer.from('2a864886f70d010702', 'hex')), tlv(0xa0, signedData)]));
     assert.throws(() => parsePkcs7(p7), { message: `SignedData: ${PKCS7_MAX_CERTIFICATES + 1} certificates, more than the ${PKCS7_MAX_CERTIFICATES} certops reads` });
   });
 });
