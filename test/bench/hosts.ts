@@ -2,11 +2,11 @@
 // operator would write (ssh + openssl s_client + openssl x509 per host), measured in the same run.
 // Prints figures; asserts nothing about time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { leafExt, Pki } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
+import { acceptedLogins, BenchHost, startFleet, stopFleet, writeFleetFiles } from './fleet';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const HOSTS = Number(process.env.CERTOPS_BENCH_HOSTS ?? 20);
@@ -15,30 +15,14 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 async function main(): Promise<void> {
   const pki = new Pki();
   const dir = mkdtempSync(join(tmpdir(), 'certops-bench-hosts-'));
-  const labs: { ssh: SshHostLab; nginx: NginxLab }[] = [];
+  const labs: BenchHost[] = [];
   try {
-    for (let i = 0; i < HOSTS; i++) {
-      const address = `127.0.0.${i + 2}`;
+    await startFleet(labs, HOSTS, (i) => {
       const leaf = pki.issue(`h${i}`, { subject: `/CN=host${i}.bench.test`, ext: leafExt(`DNS:host${i}.bench.test`), notAfter: 90 * 86_400 });
-      const [ssh, nginx] = await Promise.all([startSshHost({ address }), startNginx({ cert: leaf.pem, key: leaf.keyPem, host: address })]);
-      labs.push({ ssh, nginx });
-    }
-    const knownHosts = writeKnownHosts(dir, labs.map((l) => l.ssh.knownHostsLine));
-    const sshConfig = join(dir, 'ssh_config');
-    writeFileSync(sshConfig, '');
-    const inventory = writeInventory(dir, {
-      hosts: labs.map((l, i) => ({
-        name: `host${i}`,
-        ssh: { host: l.ssh.host, port: l.ssh.port, user: 'root', identityFile: l.ssh.userKeyPath },
-        endpoints: [{
-          name: 'https',
-          probe: { host: l.nginx.host, port: l.nginx.port, servername: `host${i}.bench.test` },
-          files: { cert: l.nginx.certFile, key: l.nginx.keyFile },
-          reload: { kind: 'signal', pidFile: join(l.nginx.dir, 'nginx.pid') },
-        }],
-      })),
+      return { cert: leaf.pem, key: leaf.keyPem };
     });
-    const accepted = () => labs.reduce((n, l) => n + (l.ssh.log().match(/Accepted publickey/g)?.length ?? 0), 0);
+    const { knownHosts, sshConfig, inventory } = writeFleetFiles(dir, labs);
+    const accepted = () => acceptedLogins(labs);
 
     // The shell loop: per host one ssh for the file and the key's mode, one s_client, two x509.
     const script = labs.map((l, i) => [
@@ -81,7 +65,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await Promise.all(labs.flatMap((l) => [l.ssh.stop(), l.nginx.stop()]));
+    await stopFleet(labs);
     pki.dispose();
     rmSync(dir, { recursive: true, force: true });
   }

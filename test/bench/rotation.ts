@@ -3,11 +3,11 @@
 // run host after host as an operator would, measured in the same run. Prints figures; asserts
 // nothing about time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
+import { acceptedLogins, BenchHost, startFleet, stopFleet, writeFleetFiles } from './fleet';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const HOSTS = Number(process.env.CERTOPS_BENCH_HOSTS ?? 20);
@@ -16,36 +16,20 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 async function main(): Promise<void> {
   const pki = new Pki();
   const dir = mkdtempSync(join(tmpdir(), 'certops-bench-rotation-'));
-  const labs: { ssh: SshHostLab; nginx: NginxLab }[] = [];
+  const labs: BenchHost[] = [];
   try {
     const root = pki.issue('root', { subject: '/CN=Bench Root', ext: ROOT_EXT, notAfter: 365 * 86_400 });
     const inter = pki.issue('inter', { subject: '/CN=Bench Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86_400 });
     const leaf = (i: number, tag: string, days: number) => pki.issue(`h${i}-${tag}`, { subject: `/CN=host${i}.bench.test`, issuer: inter, ext: leafExt(`DNS:host${i}.bench.test`), notAfter: days * 86_400 });
     const gens: { a: ReturnType<typeof leaf>; b: ReturnType<typeof leaf> }[] = [];
-    for (let i = 0; i < HOSTS; i++) {
-      const address = `127.0.0.${i + 2}`;
+    await startFleet(labs, HOSTS, (i) => {
       const g = { a: leaf(i, 'a', 60), b: leaf(i, 'b', 120) };
       gens.push(g);
-      const [ssh, nginx] = await Promise.all([startSshHost({ address }), startNginx({ cert: g.a.pem + inter.pem, key: g.a.keyPem, host: address })]);
-      labs.push({ ssh, nginx });
-    }
-    const caFile = pki.write('ca.crt', root.pem, 0o644);
-    const knownHosts = writeKnownHosts(dir, labs.map((l) => l.ssh.knownHostsLine));
-    const sshConfig = join(dir, 'ssh_config');
-    writeFileSync(sshConfig, '');
-    const inventory = writeInventory(dir, {
-      hosts: labs.map((l, i) => ({
-        name: `host${i}`,
-        ssh: { host: l.ssh.host, port: l.ssh.port, user: 'root', identityFile: l.ssh.userKeyPath },
-        endpoints: [{
-          name: 'https',
-          probe: { host: l.nginx.host, port: l.nginx.port, servername: `host${i}.bench.test` },
-          files: { cert: l.nginx.certFile, key: l.nginx.keyFile },
-          reload: { kind: 'signal', pidFile: join(l.nginx.dir, 'nginx.pid') },
-        }],
-      })),
+      return { cert: g.a.pem + inter.pem, key: g.a.keyPem };
     });
-    const accepted = () => labs.reduce((n, l) => n + (l.ssh.log().match(/Accepted publickey/g)?.length ?? 0), 0);
+    const caFile = pki.write('ca.crt', root.pem, 0o644);
+    const { knownHosts, sshConfig, inventory } = writeFleetFiles(dir, labs);
+    const accepted = () => acceptedLogins(labs);
 
     // The runbook, host after host: generation a → b.
     const before = accepted();
@@ -83,7 +67,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await Promise.all(labs.flatMap((l) => [l.ssh.stop(), l.nginx.stop()]));
+    await stopFleet(labs);
     pki.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
