@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { writeKnownHosts } from '../lab/harness';
 
 /** The generated sample folder the runner opened, and its manifest of what each file holds. */
 export function sampleFolder(): { root: vscode.Uri; manifest: Record<string, Record<string, unknown>> } {
@@ -52,4 +53,41 @@ export function waitForDiagnostics(uri: vscode.Uri, accept: (d: vscode.Diagnosti
     }, ms);
     check();
   });
+}
+
+/** Polls `f` every 100 ms until it returns something other than undefined or false; fails naming `what` after `ms`. */
+export async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
+export async function screenshot(name: string): Promise<void> {
+  const dir = process.env.CERTOPS_SCREENSHOT_DIR;
+  if (!dir) return;
+  const file = join(dir, name);
+  rmSync(file, { force: true });
+  // The workbench draws what the providers returned a moment later; the picture is for people, not an assertion.
+  await new Promise((r) => setTimeout(r, 1500));
+  console.log(`certops-screenshot ${file}`);
+  await until(`the screenshot ${file}`, () => existsSync(file), 30_000);
+}
+
+/**
+ * Makes the lab host's key the only one trusted and keeps the monitor quiet: `<prefix>known_hosts` and an empty
+ * `<prefix>ssh_config` in `folder`, named in the user settings. Returns the known_hosts path.
+ */
+export async function trustLabHost(folder: string, knownHostsLine: string, prefix: string): Promise<string> {
+  const knownHosts = writeKnownHosts(folder, [knownHostsLine], `${prefix}known_hosts`);
+  writeFileSync(join(folder, `${prefix}ssh_config`), '');
+  const config = vscode.workspace.getConfiguration('certops');
+  await config.update('ssh.knownHostsFile', knownHosts, vscode.ConfigurationTarget.Global);
+  await config.update('ssh.configFile', join(folder, `${prefix}ssh_config`), vscode.ConfigurationTarget.Global);
+  await config.update('monitor.intervalMinutes', 0, vscode.ConfigurationTarget.Global);
+  return knownHosts;
 }

@@ -2,7 +2,7 @@
 // started here in the extension host): the tree populated from a certops.json,
 // an endpoint's status, and a remote certificate opened through certops-remote:.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -10,24 +10,14 @@ import type { CertopsApi } from '../../client/src/extension';
 import type { ItemSpec } from '../../client/src/hosts/items';
 import type { EndpointStatus } from '../../server/src/hosts';
 import { CA_EXT, DAY, Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
-import { activateCertops, hoverText, sampleFolder } from './helpers';
+import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory } from '../lab/harness';
+import { activateCertops, hoverText, sampleFolder, screenshot, trustLabHost, until } from './helpers';
 
 let api: CertopsApi;
 let pki: Pki;
 let inter: Issued, leaf: Issued, renewed: Issued;
 let nginx: NginxLab | undefined;
 let ssh: SshHostLab | undefined;
-
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const refresh = () => vscode.commands.executeCommand<EndpointStatus[]>('certops.hosts.refresh');
 const rows = (parent?: ItemSpec) => api.hosts.tree.getChildren(parent);
@@ -62,18 +52,6 @@ function writeLabInventory(): void {
   });
 }
 
-/** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
-async function screenshot(name: string): Promise<void> {
-  const dir = process.env.CERTOPS_SCREENSHOT_DIR;
-  if (!dir) return;
-  const file = join(dir, name);
-  rmSync(file, { force: true });
-  // The workbench draws what the providers returned a moment later; the picture is for people, not an assertion.
-  await new Promise((r) => setTimeout(r, 1500));
-  console.log(`certops-screenshot ${file}`);
-  await until(`the screenshot ${file}`, () => existsSync(file), 30_000);
-}
-
 describe('the hosts view against a real sshd and nginx', function () {
   // Installing sshd and nginx with apt, on a fresh machine, takes a while.
   this.timeout(300_000);
@@ -92,12 +70,7 @@ describe('the hosts view against a real sshd and nginx', function () {
 
     // The lab host's key is the only one trusted: a known_hosts file in the workspace, named in the user settings.
     const folder = sampleFolder().root.fsPath;
-    const knownHosts = writeKnownHosts(folder, [ssh.knownHostsLine], '.certops-known_hosts');
-    writeFileSync(join(folder, '.certops-ssh_config'), '');
-    const config = vscode.workspace.getConfiguration('certops');
-    await config.update('ssh.knownHostsFile', knownHosts, vscode.ConfigurationTarget.Global);
-    await config.update('ssh.configFile', join(folder, '.certops-ssh_config'), vscode.ConfigurationTarget.Global);
-    await config.update('monitor.intervalMinutes', 0, vscode.ConfigurationTarget.Global);
+    const knownHosts = await trustLabHost(folder, ssh.knownHostsLine, '.certops-');
     writeLabInventory();
     const session = api.hosts.session;
     await until('the inventory to load', () => session.state === 'loaded' && session.settings.knownHostsFile === knownHosts && session.inventory?.hosts.length === 1);

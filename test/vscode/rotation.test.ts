@@ -4,7 +4,7 @@
 // else (SSH, the transaction, the reload, the probes, the evidence) is real.
 import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { CertopsApi } from '../../client/src/extension';
@@ -13,8 +13,8 @@ import type { RotateArgs, RotationOutcome, RotationUi, StepEvent } from '../../c
 import { probeTls } from '../../server/src/probe';
 import { encodeJournal, filePlan, lockPath } from '../../server/src/rotation/journal';
 import { CA_EXT, DAY, Issued, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
-import { activateCertops, sampleFolder } from './helpers';
+import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory } from '../lab/harness';
+import { activateCertops, sampleFolder, screenshot, trustLabHost, until } from './helpers';
 
 let api: CertopsApi;
 let pki: Pki;
@@ -23,16 +23,6 @@ let nginx: NginxLab | undefined;
 let polled: NginxLab | undefined;
 let ssh: SshHostLab | undefined;
 let folder: string;
-
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
 const short = (sha: string) => `${sha.slice(0, 16)}…`;
@@ -83,18 +73,6 @@ const childRow = (endpoint: string, label: string) => {
 };
 const rotate = (name: string, files: RotateArgs) => vscode.commands.executeCommand<RotationOutcome | undefined>('certops.rotate', endpointRow(name), undefined, files);
 
-/** With `--screenshots DIR`, the runner captures the workbench when asked on the console. */
-async function screenshot(name: string): Promise<void> {
-  const dir = process.env.CERTOPS_SCREENSHOT_DIR;
-  if (!dir) return;
-  const file = join(dir, name);
-  rmSync(file, { force: true });
-  // The workbench draws what the providers returned a moment later; the picture is for people, not an assertion.
-  await new Promise((r) => setTimeout(r, 1500));
-  console.log(`certops-screenshot ${file}`);
-  await until(`the screenshot ${file}`, () => existsSync(file), 30_000);
-}
-
 describe('rotation from the hosts view against a real sshd and nginx', function () {
   this.timeout(300_000);
 
@@ -128,12 +106,7 @@ describe('rotation from the hosts view against a real sshd and nginx', function 
     writeFileSync(join(folder, 'root.crt'), root.pem);
     writeFileSync(join(folder, 'newroot.crt'), newRoot.pem);
 
-    const knownHosts = writeKnownHosts(folder, [ssh.knownHostsLine], '.certops-rotation-known_hosts');
-    writeFileSync(join(folder, '.certops-rotation-ssh_config'), '');
-    const config = vscode.workspace.getConfiguration('certops');
-    await config.update('ssh.knownHostsFile', knownHosts, vscode.ConfigurationTarget.Global);
-    await config.update('ssh.configFile', join(folder, '.certops-rotation-ssh_config'), vscode.ConfigurationTarget.Global);
-    await config.update('monitor.intervalMinutes', 0, vscode.ConfigurationTarget.Global);
+    const knownHosts = await trustLabHost(folder, ssh.knownHostsLine, '.certops-rotation-');
     writeInventory(folder, {
       hosts: [
         {
