@@ -2,15 +2,15 @@
 // server's own command) over a real sshd: the combined bundle first, then the leaf certificates,
 // then the new CA alone; each out-of-order phase is refused before any change.
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
 import { leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { freePort, SshHostLab, startSshHost, waitForPort, writeInventory, writeKnownHosts } from './harness';
+import { SshHostLab, startSshHost, writeInventory } from './harness';
+import { reloadCertsCommand, runCli, sha256Hex, startPollingServer, writeSshClientFiles } from './common';
 
 const pki = new Pki();
 // Two CAs with the same subject, as a CA rotation makes them.
@@ -19,8 +19,6 @@ const newCa = pki.issue('ca-new', { subject: '/CN=Cluster CA', ext: ROOT_EXT, no
 const nodeCert = (ca: typeof oldCa, n: number, tag: string) => pki.issue(`n${n}-${tag}`, { subject: `/CN=node${n}.certops.test`, issuer: ca, ext: leafExt(`DNS:node${n}.certops.test`), notAfter: 200 * 86400 });
 const before1 = [nodeCert(oldCa, 1, 'old'), nodeCert(oldCa, 2, 'old')];
 const after1 = [nodeCert(newCa, 1, 'new'), nodeCert(newCa, 2, 'new')];
-const FIXTURE = resolve('test/fixtures/polling-tls-server.mjs');
-const RELOAD = resolve('test/fixtures/reload-certs.mjs');
 
 let host: SshHostLab;
 let dir: string;
@@ -30,10 +28,8 @@ let sshConfig: string;
 const children: ChildProcess[] = [];
 const nodes: { port: number; dir: string; ca: string }[] = [];
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const served = async (i: number) => sha((await probeTls({ host: '127.0.0.1', port: nodes[i].port, servername: `node${i + 1}.certops.test` })).chain[0].der);
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore' } as never) as unknown as { status: number; stdout: string; stderr: string };
+const served = async (i: number) => sha256Hex((await probeTls({ host: '127.0.0.1', port: nodes[i].port, servername: `node${i + 1}.certops.test` })).chain[0].der);
+const cli = (...args: string[]) => runCli(args);
 const remote = () => ['--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts];
 const caFiles = () => nodes.map((n) => readFileSync(n.ca, 'utf8'));
 
@@ -47,15 +43,11 @@ before(async () => {
     writeFileSync(join(d, 'ca.crt'), oldCa.pem, { mode: 0o644 });
     writeFileSync(join(d, 'node.crt'), before1[i].pem, { mode: 0o644 });
     writeFileSync(join(d, 'node.key'), before1[i].keyPem, { mode: 0o600 });
-    const port = await freePort();
-    const log = openSync(join(d, '..', 'server.log'), 'a');
-    children.push(spawn(process.execPath, [FIXTURE, '--port', String(port), '--cert', join(d, 'node.crt'), '--key', join(d, 'node.key'), '--ca', join(d, 'ca.crt'), '--control', join(d, '..', 'control.sock'), '--interval-ms', '0'], { stdio: ['ignore', log, log] }));
-    await waitForPort('127.0.0.1', port);
+    const port = await startPollingServer(children, join(d, '..', 'server.log'),
+      ['--cert', join(d, 'node.crt'), '--key', join(d, 'node.key'), '--ca', join(d, 'ca.crt'), '--control', join(d, '..', 'control.sock'), '--interval-ms', '0']);
     nodes.push({ port, dir: d, ca: join(d, 'ca.crt') });
   }
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
   inventory = writeInventory(dir, {
     hosts: [
       {
@@ -65,7 +57,7 @@ before(async () => {
           name: `n${i + 1}`,
           probe: { host: '127.0.0.1', port: n.port, servername: `node${i + 1}.certops.test`, via: 'ssh' },
           files: { cert: join(n.dir, 'node.crt'), key: join(n.dir, 'node.key'), ca: n.ca },
-          reload: { kind: 'command', command: `${process.execPath} ${RELOAD} ${join(n.dir, '..', 'control.sock')}` },
+          reload: { kind: 'command', command: reloadCertsCommand(join(n.dir, '..', 'control.sock')) },
         })),
       },
     ],
@@ -99,20 +91,20 @@ test('three phases: combined trust bundle, then leaf certificates from the new C
   assert.equal(p1.status, 0, `${p1.stdout}\n${p1.stderr}`);
   assert.match(p1.stdout, /cluster\/n1\s+rotated\s+.*the new CA file is in place/);
   assert.deepEqual(caFiles(), [newCa.pem + oldCa.pem, newCa.pem + oldCa.pem]);
-  assert.deepEqual([await served(0), await served(1)], before1.map((c) => sha(c.der)), 'the nodes still serve their certificates');
+  assert.deepEqual([await served(0), await served(1)], before1.map((c) => sha256Hex(c.der)), 'the nodes still serve their certificates');
 
   // Phase 2: leaf certificates from the new CA, verified against the combined bundle on the host.
   for (let i = 0; i < 2; i++) {
     const r = cli('rotate', `cluster/n${i + 1}`, '--cert', after1[i].certPath, '--key', after1[i].keyPath, ...remote());
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    assert.equal(await served(i), sha(after1[i].der));
+    assert.equal(await served(i), sha256Hex(after1[i].der));
   }
 
   // Phase 3: the new CA alone.
   const p3 = cli('rotate', 'cluster/n1', 'cluster/n2', '--ca', newOnly, ...remote());
   assert.equal(p3.status, 0, `${p3.stdout}\n${p3.stderr}`);
   assert.deepEqual(caFiles(), [newCa.pem, newCa.pem]);
-  assert.deepEqual([await served(0), await served(1)], after1.map((c) => sha(c.der)));
+  assert.deepEqual([await served(0), await served(1)], after1.map((c) => sha256Hex(c.der)));
 
   // The last phase can be undone like any rotation: the combined bundle comes back.
   const back = cli('rollback', 'cluster/n1', ...remote());

@@ -3,18 +3,17 @@
 // rotation; a read-only directory; a full filesystem; paths with spaces and shell metacharacters.
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { freePort, NginxLab, SshHostLab, startNginx, startSshHost, waitForPort, writeInventory, writeKnownHosts } from './harness';
+import { leafExt, Pki } from '../fixtures/pki';
+import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory } from './harness';
+import { labCa, sha256Hex, startPollingServer, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=Faults Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
-const inter = pki.issue('inter', { subject: '/CN=Faults Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const { root, inter } = labCa(pki, 'Faults');
 const san = 'DNS:lab.certops.test';
 const oldLeaf = pki.issue('old', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 60 * 86400 });
 const newLeaf = pki.issue('new', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 200 * 86400 });
@@ -30,8 +29,7 @@ const mounts: string[] = [];
 const children: ChildProcess[] = [];
 let weird: { port: number; cert: string; key: string };
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const served = async (port = nginx.port) => sha((await probeTls({ host: '127.0.0.1', port, servername: 'lab.certops.test' })).chain[0].der);
+const served = async (port = nginx.port) => sha256Hex((await probeTls({ host: '127.0.0.1', port, servername: 'lab.certops.test' })).chain[0].der);
 const cliArgs = (...args: string[]) => [resolve('dist/cli.js'), ...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts];
 const env = () => ({ ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' });
 const cli = (...args: string[]) => spawnSync(process.execPath, cliArgs(...args), { encoding: 'utf8', env: env(), stdin: 'ignore' } as never) as unknown as { status: number; stdout: string; stderr: string };
@@ -54,9 +52,7 @@ before(async () => {
   chmodSync(dir, 0o755);
   [host, nginx] = await Promise.all([startSshHost({ address: '127.0.0.11', users: ['root'] }), startNginx({ cert: oldLeaf.pem + inter.pem, key: oldLeaf.keyPem })]);
   chmodSync(nginx.certFile, 0o644);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, root.pem);
   const ro = tmpfs('ro', 1024);
@@ -65,12 +61,11 @@ before(async () => {
   // A directory whose name the shell would love to interpret, served by the polling fixture (no config file to escape).
   const odd = join(dir, `we ird 'q' $(touch PWNED) ;&|*`);
   mkdirSync(odd);
-  weird = { port: await freePort(), cert: join(odd, 'c $x.crt'), key: join(odd, "k 'y'.key") };
-  writeFileSync(weird.cert, oldLeaf.pem + inter.pem, { mode: 0o644 });
-  writeFileSync(weird.key, oldLeaf.keyPem, { mode: 0o600 });
-  const log = openSync(join(dir, 'fixture.log'), 'a');
-  children.push(spawn(process.execPath, [resolve('test/fixtures/polling-tls-server.mjs'), '--port', String(weird.port), '--cert', weird.cert, '--key', weird.key, '--interval-ms', '500'], { stdio: ['ignore', log, log] }));
-  await waitForPort('127.0.0.1', weird.port);
+  const cert = join(odd, 'c $x.crt');
+  const key = join(odd, "k 'y'.key");
+  writeFileSync(cert, oldLeaf.pem + inter.pem, { mode: 0o644 });
+  writeFileSync(key, oldLeaf.keyPem, { mode: 0o600 });
+  weird = { port: await startPollingServer(children, join(dir, 'fixture.log'), ['--cert', cert, '--key', key, '--interval-ms', '500']), cert, key };
 
   const pidFile = join(nginx.dir, 'nginx.pid');
   const base = {
@@ -118,7 +113,7 @@ test('the controlling process killed mid-rotation: the next command finds the jo
   assert.equal(readFileSync(nginx.certFile, 'utf8'), newLeaf.pem + inter.pem, 'the new files were placed');
   const lock = join(nginx.dir, '.server.crt.certops-lock');
   assert.match(readFileSync(lock, 'utf8'), /"phase":"placed"/);
-  assert.equal(await served(), sha(oldLeaf.der), 'nginx was never told');
+  assert.equal(await served(), sha256Hex(oldLeaf.der), 'nginx was never told');
 
   const r = cli('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--json');
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -128,14 +123,14 @@ test('the controlling process killed mid-rotation: the next command finds the jo
   assert.equal(recovered.state, 'rolled-back');
   assert.match(recovered.message, /the new files are in place but the new certificate is not served .*rolling back/);
   assert.equal(rotated.state, 'rotated', rotated.message);
-  assert.equal(await served(), sha(newLeaf.der));
+  assert.equal(await served(), sha256Hex(newLeaf.der));
   assert.equal(existsSync(lock), false);
   // The recovery's restore really put the old file back before the new rotation backed it up again.
   const backups = readdirSync(nginx.dir).filter((n) => n.startsWith('server.crt.certops-backup-')).sort();
   assert.deepEqual(readFileSync(join(nginx.dir, backups[backups.length - 1])), original);
   const back = cli('rollback', 'web/https');
   assert.equal(back.status, 0, `${back.stdout}\n${back.stderr}`);
-  assert.equal(await served(), sha(oldLeaf.der));
+  assert.equal(await served(), sha256Hex(oldLeaf.der));
 });
 
 test('a lock held by another live rotation refuses (exit 2, nothing touched); --force-recover takes it over', async () => {
@@ -150,7 +145,7 @@ test('a lock held by another live rotation refuses (exit 2, nothing touched); --
   const forced = cli('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--force-recover');
   assert.equal(forced.status, 0, `${forced.stdout}\n${forced.stderr}`);
   assert.match(forced.stdout, /interrupted rotate 20261203T000000Z-other .* had not replaced any file; its lock was released/);
-  assert.equal(await served(), sha(newLeaf.der));
+  assert.equal(await served(), sha256Hex(newLeaf.der));
   assert.equal(cli('rollback', 'web/https').status, 0);
 });
 
@@ -170,7 +165,7 @@ test('paths with spaces, quotes and shell metacharacters: rotated, nothing inter
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.equal(readFileSync(weird.cert, 'utf8'), newLeaf.pem + inter.pem);
   assert.equal(readFileSync(weird.key, 'utf8'), newLeaf.keyPem);
-  assert.equal(await served(weird.port), sha(newLeaf.der));
+  assert.equal(await served(weird.port), sha256Hex(newLeaf.der));
   assert.equal(existsSync(join(dir, 'PWNED')) || existsSync('PWNED') || existsSync('/root/PWNED'), false);
 });
 
@@ -212,7 +207,7 @@ for (const [when, step] of [['between backup and place', 'lock and backup'], ['b
     // served certificate agree, either all new or all old (byte for byte), and no lock is left.
     const next = cli('rotate', 'web/https', '--cert', newFull, '--key', newLeaf.keyPath, '--json');
     const servedNow = await served();
-    if (servedNow === sha(newLeaf.der)) {
+    if (servedNow === sha256Hex(newLeaf.der)) {
       assert.equal(readFileSync(nginx.certFile, 'utf8'), newLeaf.pem + inter.pem);
       assert.equal(readFileSync(nginx.keyFile, 'utf8'), newLeaf.keyPem);
     } else {

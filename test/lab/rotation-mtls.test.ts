@@ -2,19 +2,17 @@
 // client certificate must get through and ones from an unknown CA or expired must be refused; a
 // checklist that does not come out as expected rolls the rotation back.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, DAY, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from './harness';
+import { DAY, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory } from './harness';
+import { labCa, runCli, sha256Hex, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=mTLS Lab Root', ext: ROOT_EXT, notAfter: 365 * DAY });
-const inter = pki.issue('inter', { subject: '/CN=mTLS Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * DAY });
+const { root, inter } = labCa(pki, 'mTLS');
 const server = (name: string, days: number) => pki.issue(name, { subject: '/CN=mtls.certops.test', issuer: inter, ext: leafExt('DNS:mtls.certops.test'), notAfter: days * DAY });
 const oldLeaf = server('old', 60);
 const newLeaf = server('new', 200);
@@ -33,20 +31,14 @@ let inventory: string;
 let knownHosts: string;
 let sshConfig: string;
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const served = async () => sha((await probeTls({ host: '127.0.0.1', port: nginx.port, servername: 'mtls.certops.test' })).chain[0].der);
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts], {
-    encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore',
-  } as never) as unknown as { status: number; stdout: string; stderr: string };
+const served = async () => sha256Hex((await probeTls({ host: '127.0.0.1', port: nginx.port, servername: 'mtls.certops.test' })).chain[0].der);
+const cli = (...args: string[]) => runCli([...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts]);
 const pair = (i: { certPath: string; keyPath: string }) => `${i.certPath},${i.keyPath}`;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'certops-mtls-lab-'));
   [host, nginx] = await Promise.all([startSshHost({ address: '127.0.0.14', users: ['root'] }), startNginx({ cert: oldLeaf.pem + inter.pem, key: oldLeaf.keyPem, clientCa: clientCa.pem })]);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, root.pem);
   inventory = writeInventory(dir, {
@@ -83,7 +75,7 @@ test('the client checklist after the rotation: a valid client connects; unknown-
   assert.match(list.output, /ok: .*client-valid\.pem was accepted/);
   assert.match(list.output, /ok: .*client-unknown\.pem was refused/);
   assert.match(list.output, /ok: .*client-expired\.pem was refused/);
-  assert.equal(await served(), sha(newLeaf.der));
+  assert.equal(await served(), sha256Hex(newLeaf.der));
   assert.match(readFileSync(doc.endpoints[0].evidence[0].replace(/\.json$/, '.md'), 'utf8'), /## Client checklist: passed/);
 });
 
@@ -93,5 +85,5 @@ test('a checklist that does not come out as expected rolls the rotation back', a
   const doc = JSON.parse(r.stdout) as { endpoints: { state: string; message: string }[] };
   assert.equal(doc.endpoints[0].state, 'rolled-back');
   assert.match(doc.endpoints[0].message, /client checklist failed: FAILED: .*client-unknown\.pem was refused \(expected accepted\)/);
-  assert.equal(await served(), sha(newLeaf.der), 'the certificate from before is served again');
+  assert.equal(await served(), sha256Hex(newLeaf.der), 'the certificate from before is served again');
 });

@@ -5,18 +5,17 @@
 // (mod_ssl, its own configuration file) reloaded by `apache2 -k graceful` as a command.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { ensureLabPackages, freePort, PostgresLab, SshHostLab, startPostgres, startSshHost, waitForPort, writeInventory, writeKnownHosts } from './harness';
+import { leafExt, Pki } from '../fixtures/pki';
+import { ensureLabPackages, freePort, PostgresLab, SshHostLab, startPostgres, startSshHost, waitForPort, writeInventory } from './harness';
+import { labCa, runCli, sha256Hex, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=Servers Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
-const inter = pki.issue('inter', { subject: '/CN=Servers Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const { root, inter } = labCa(pki, 'Servers');
 const leaf = (name: string, cn: string, days: number) => pki.issue(name, { subject: `/CN=${cn}`, issuer: inter, ext: leafExt(`DNS:${cn}`), notAfter: days * 86400 });
 const tunOld = leaf('tun-old', 'tunnel.certops.test', 60);
 const tunNew = leaf('tun-new', 'tunnel.certops.test', 200);
@@ -39,11 +38,7 @@ let tunnel: { port: number; cert: string; key: string; pidFile: string };
 let redis: { port: number; cert: string; key: string; pidFile: string };
 let apache: { port: number; cert: string; key: string; pidFile: string; conf: string };
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts], {
-    encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore',
-  } as never) as unknown as { status: number; stdout: string; stderr: string };
+const cli = (...args: string[]) => runCli([...args, '--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts]);
 
 async function startStunnel(): Promise<typeof tunnel> {
   ensureLabPackages();
@@ -113,9 +108,7 @@ before(async () => {
   tunnel = await startStunnel();
   redis = await startRedis();
   apache = await startApache();
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, root.pem);
   inventory = writeInventory(dir, {
@@ -173,7 +166,7 @@ test('stunnel, SIGHUP by exact process name: rotated and verified', async () => 
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /db\/tunnel\s+rotated/);
   const served = await probeTls({ host: '127.0.0.1', port: tunnel.port, servername: 'tunnel.certops.test' });
-  assert.equal(sha(served.chain[0].der), sha(tunNew.der));
+  assert.equal(sha256Hex(served.chain[0].der), sha256Hex(tunNew.der));
 });
 
 test('PostgreSQL, SIGHUP from postmaster.pid, probed with STARTTLS through SSH: the key stays owned by postgres, 0600', async () => {
@@ -181,7 +174,7 @@ test('PostgreSQL, SIGHUP from postmaster.pid, probed with STARTTLS through SSH: 
   const r = cli('rotate', 'db/postgres', '--cert', pki.write('pg.pem', pgNew.pem + inter.pem, 0o644), '--key', pgNew.keyPath, '--json');
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}\n${pg.log()}`);
   const served = await probeTls({ host: '127.0.0.1', port: pg.port, servername: 'db.certops.test', starttls: 'postgres' });
-  assert.equal(sha(served.chain[0].der), sha(pgNew.der));
+  assert.equal(sha256Hex(served.chain[0].der), sha256Hex(pgNew.der));
   const key = statSync(pg.keyFile);
   assert.equal(key.uid, pgUid);
   assert.equal(key.mode & 0o777, 0o600);
@@ -197,12 +190,12 @@ test("Redis, reloaded by its own command (CONFIG SET tls-cert-file through redis
   assert.match(rec.reload[0].output, /^OK/);
   assert.deepEqual([rec.check.ok, rec.check.output.trim()], [true, '+PONG']);
   const served = await probeTls({ host: '127.0.0.1', port: redis.port, servername: 'cache.certops.test' });
-  assert.equal(sha(served.chain[0].der), sha(redisNew.der));
+  assert.equal(sha256Hex(served.chain[0].der), sha256Hex(redisNew.der));
 });
 
 test('apache2 with mod_ssl, reloaded by "apache2 -k graceful" as a command: rotated and verified', async () => {
   const r = cli('rotate', 'db/apache', '--cert', pki.write('apache.pem', webNew.pem + inter.pem, 0o644), '--key', webNew.keyPath);
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const served = await probeTls({ host: '127.0.0.1', port: apache.port, servername: 'www.certops.test' });
-  assert.equal(sha(served.chain[0].der), sha(webNew.der));
+  assert.equal(sha256Hex(served.chain[0].der), sha256Hex(webNew.der));
 });

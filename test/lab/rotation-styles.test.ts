@@ -2,24 +2,21 @@
 // all; the rotation waits and reports the cutover delay), and a server with its own reload-certs
 // command that keeps its old certificate when the new pair is bad (the probe catches it).
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { ChildProcess, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { freePort, SshHostLab, startSshHost, waitForPort, writeInventory, writeKnownHosts } from './harness';
+import { leafExt, Pki } from '../fixtures/pki';
+import { SshHostLab, startSshHost, writeInventory } from './harness';
+import { labCa, reloadCertsCommand, runCli, sha256Hex, startPollingServer, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=Styles Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
-const inter = pki.issue('inter', { subject: '/CN=Styles Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const { root, inter } = labCa(pki, 'Styles');
 const san = 'DNS:svc.certops.test';
 const oldLeaf = pki.issue('old', { subject: '/CN=svc.certops.test', issuer: inter, ext: leafExt(san), notAfter: 60 * 86400 });
 const newLeaf = pki.issue('new', { subject: '/CN=svc.certops.test', issuer: inter, ext: leafExt(san), notAfter: 200 * 86400 });
-const FIXTURE = resolve('test/fixtures/polling-tls-server.mjs');
-const RELOAD = resolve('test/fixtures/reload-certs.mjs');
 
 let host: SshHostLab;
 let dir: string;
@@ -39,21 +36,15 @@ async function startFixture(name: string, args: string[]): Promise<Served> {
   writeFileSync(cert, oldLeaf.pem + inter.pem, { mode: 0o644 });
   writeFileSync(key, oldLeaf.keyPem, { mode: 0o600 });
   copyFileSync(key, join(d, 'decoy.key'));
-  const port = await freePort();
   const control = join(d, 'control.sock');
   const logFile = join(d, 'server.log');
-  const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [FIXTURE, '--port', String(port), '--cert', cert, '--key', key, '--control', control, ...args], { stdio: ['ignore', out, out] });
-  servers.push(child);
+  const port = await startPollingServer(servers, logFile, ['--cert', cert, '--key', key, '--control', control, ...args]);
   const log = () => readFileSync(logFile, 'utf8');
-  await waitForPort('127.0.0.1', port, 10_000, log);
   return { port, dir: d, cert, key, control, log };
 }
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const served = async (port: number) => sha((await probeTls({ host: '127.0.0.1', port, servername: 'svc.certops.test' })).chain[0].der);
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore' } as never) as unknown as { status: number; stdout: string; stderr: string };
+const served = async (port: number) => sha256Hex((await probeTls({ host: '127.0.0.1', port, servername: 'svc.certops.test' })).chain[0].der);
+const cli = (...args: string[]) => runCli(args);
 const remote = (...extra: string[]) => ['--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts, ...extra];
 
 let polling: Served;
@@ -64,9 +55,7 @@ before(async () => {
   chmodSync(dir, 0o755);
   host = await startSshHost({ address: '127.0.0.15', users: ['root'] });
   [polling, commanded] = await Promise.all([startFixture('polling', ['--interval-ms', '2000']), startFixture('commanded', ['--interval-ms', '0'])]);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, root.pem);
   const endpoint = (name: string, s: Served, reload: unknown, key = s.key) => ({
@@ -82,8 +71,8 @@ before(async () => {
         ssh: { host: host.host, port: host.port, user: 'root', identityFile: host.userKeyPath },
         endpoints: [
           endpoint('polled', polling, { kind: 'watch', intervalSeconds: 2 }),
-          endpoint('reload-certs', commanded, { kind: 'command', command: `${process.execPath} ${RELOAD} ${commanded.control}` }),
-          endpoint('reload-certs-bad', commanded, { kind: 'command', command: `${process.execPath} ${RELOAD} ${commanded.control}` }, join(commanded.dir, 'decoy.key')),
+          endpoint('reload-certs', commanded, { kind: 'command', command: reloadCertsCommand(commanded.control) }),
+          endpoint('reload-certs-bad', commanded, { kind: 'command', command: reloadCertsCommand(commanded.control) }, join(commanded.dir, 'decoy.key')),
         ],
       },
     ],
@@ -107,7 +96,7 @@ test('a server that polls its files: no reload, the rotation waits for the new c
   assert.equal(typeof rec.cutoverMs, 'number');
   assert.ok((rec.cutoverMs ?? -1) >= 0);
   assert.match(polling.log(), /reloaded/);
-  assert.equal(await served(polling.port), sha(newLeaf.der));
+  assert.equal(await served(polling.port), sha256Hex(newLeaf.der));
   assert.equal(readFileSync(polling.key, 'utf8'), newLeaf.keyPem);
 });
 
@@ -117,19 +106,19 @@ test("a server's own reload-certs command: success, with the command's output re
   const doc = JSON.parse(r.stdout) as Doc;
   assert.equal(doc.endpoints[0].state, 'rotated');
   assert.match(doc.endpoints[0].records[0].reload?.[0].output ?? '', /^reloaded /);
-  assert.equal(await served(commanded.port), sha(newLeaf.der));
+  assert.equal(await served(commanded.port), sha256Hex(newLeaf.der));
 });
 
 test('reload-certs keeps the old context when the pair is bad: the command "succeeds", verify fails, the rotation rolls back', async () => {
   const rb = cli('rollback', 'svc/reload-certs', ...remote());
   assert.equal(rb.status, 0, `${rb.stdout}\n${rb.stderr}`);
-  assert.equal(await served(commanded.port), sha(oldLeaf.der));
+  assert.equal(await served(commanded.port), sha256Hex(oldLeaf.der));
   const certBefore = readFileSync(commanded.cert);
   const r = cli('rotate', 'svc/reload-certs-bad', '--cert', pki.write('bad.pem', newLeaf.pem + inter.pem, 0o644), '--key', newLeaf.keyPath, '--verify-timeout', '3', ...remote('--json'));
   assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
   const doc = JSON.parse(r.stdout) as Doc;
   assert.equal(doc.endpoints[0].state, 'rolled-back');
   assert.match(doc.endpoints[0].records[0].reload?.[0].output ?? '', /kept the old certificate/);
-  assert.equal(await served(commanded.port), sha(oldLeaf.der));
+  assert.equal(await served(commanded.port), sha256Hex(oldLeaf.der));
   assert.deepEqual(readFileSync(commanded.cert), certBefore);
 });

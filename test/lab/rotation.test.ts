@@ -2,19 +2,17 @@
 // served certificate, then rolled back; and nginx left with a key that does not fit (it logs
 // "key values mismatch" and keeps serving the old certificate), caught by verify and rolled back.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
-import { createLabUser, LabUser, NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from './harness';
+import { leafExt, Pki } from '../fixtures/pki';
+import { createLabUser, LabUser, NginxLab, SshHostLab, startNginx, startSshHost, writeInventory } from './harness';
+import { labCa, nginxEndpoint, runCli, sha256Hex, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=Rotation Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
-const inter = pki.issue('inter', { subject: '/CN=Rotation Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const { root, inter } = labCa(pki, 'Rotation');
 const san = 'DNS:lab.certops.test,IP:127.0.0.1';
 const oldLeaf = pki.issue('old', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 60 * 86400 });
 const newLeaf = pki.issue('new', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 200 * 86400 });
@@ -29,11 +27,9 @@ let knownHosts: string;
 let sshConfig: string;
 let original: { cert: Buffer; key: Buffer };
 
-const sha = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
-const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [resolve('dist/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore' } as never) as unknown as { status: number; stdout: string; stderr: string };
+const cli = (...args: string[]) => runCli(args);
 const remote = (...extra: string[]) => ['--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts, ...extra];
-const served = async () => sha((await probeTls({ host: '127.0.0.1', port: nginx.port, servername: 'lab.certops.test' })).chain[0].der);
+const served = async () => sha256Hex((await probeTls({ host: '127.0.0.1', port: nginx.port, servername: 'lab.certops.test' })).chain[0].der);
 
 before(async () => {
   user = createLabUser(LAB_USER, { sudo: 'nopasswd' });
@@ -45,15 +41,8 @@ before(async () => {
   writeFileSync(caFile, root.pem);
   // A key file nginx does not read: an inventory that names it leaves nginx with the new certificate and its old key.
   copyFileSync(nginx.keyFile, join(nginx.dir, 'decoy.key'));
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, [host.knownHostsLine]);
-  const https = {
-    name: 'https',
-    probe: { host: '127.0.0.1', port: nginx.port, servername: 'lab.certops.test', via: 'ssh' },
-    files: { cert: nginx.certFile, key: nginx.keyFile, ca: caFile },
-    reload: { kind: 'signal', signal: 'HUP', pidFile: join(nginx.dir, 'nginx.pid') },
-  };
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, [host.knownHostsLine]));
+  const https = nginxEndpoint(nginx, caFile);
   inventory = writeInventory(dir, {
     hosts: [
       {
@@ -87,17 +76,17 @@ function assertNoKeyMaterial() {
 }
 
 test('rotate over SSH with nginx reloaded by SIGHUP from its pid file: verified by the served certificate, then certops rollback', async () => {
-  assert.equal(await served(), sha(oldLeaf.der));
+  assert.equal(await served(), sha256Hex(oldLeaf.der));
   const r = cli('rotate', 'web/https', '--cert', pki.write('new-full.pem', newLeaf.pem + inter.pem, 0o644), '--key', newLeaf.keyPath, ...remote('--json'));
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   const doc = JSON.parse(r.stdout) as { endpoints: { state: string; evidence: string[]; records: { id: string; cutoverMs: number; files: { backup: string; role: string }[]; old: { served: string }; new: { sha256: string } }[] }[] };
   const [ep] = doc.endpoints;
   assert.equal(ep.state, 'rotated');
   const rec = ep.records[0];
-  assert.equal(rec.old.served, sha(oldLeaf.der));
-  assert.equal(rec.new.sha256, sha(newLeaf.der));
+  assert.equal(rec.old.served, sha256Hex(oldLeaf.der));
+  assert.equal(rec.new.sha256, sha256Hex(newLeaf.der));
   assert.equal(typeof rec.cutoverMs, 'number');
-  assert.equal(await served(), sha(newLeaf.der), 'nginx serves the new certificate');
+  assert.equal(await served(), sha256Hex(newLeaf.der), 'nginx serves the new certificate');
   assert.equal(readFileSync(nginx.certFile, 'utf8'), newLeaf.pem + inter.pem);
   assert.equal(readFileSync(nginx.keyFile, 'utf8'), newLeaf.keyPem);
   assert.equal(statSync(nginx.keyFile).mode & 0o777, 0o600);
@@ -111,7 +100,7 @@ test('rotate over SSH with nginx reloaded by SIGHUP from its pid file: verified 
   const rb = cli('rollback', 'web/https', ...remote());
   assert.equal(rb.status, 0, `${rb.stdout}\n${rb.stderr}`);
   assert.match(rb.stdout, new RegExp(`web/https\\s+rotated\\s+.*the files from before ${rec.id} are back and the certificate from before is served again`));
-  assert.equal(await served(), sha(oldLeaf.der), 'nginx serves the old certificate again');
+  assert.equal(await served(), sha256Hex(oldLeaf.der), 'nginx serves the old certificate again');
   assert.deepEqual(readFileSync(nginx.certFile), original.cert, 'the old certificate file is back byte for byte');
   assert.deepEqual(readFileSync(nginx.keyFile), original.key, 'the old key is back byte for byte');
   assert.equal(readdirSync(nginx.dir).filter((n) => n.startsWith('.')).length, 0, 'no lock or temporary file left');
@@ -151,11 +140,11 @@ test('a dry run prints the plan from the host and changes nothing', async () => 
 test('through sudo as an unprivileged login: rotated with root-owned files kept root-owned, then rolled back', async () => {
   const r = cli('rotate', 'web-sudo/https', '--cert', pki.write('sudo.pem', newLeaf.pem + inter.pem, 0o644), '--key', newLeaf.keyPath, ...remote());
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-  assert.equal(await served(), sha(newLeaf.der));
+  assert.equal(await served(), sha256Hex(newLeaf.der));
   assert.equal(statSync(nginx.keyFile).uid, 0);
   assert.equal(statSync(nginx.keyFile).mode & 0o777, 0o600);
   assert.match(readFileSync(join(dir, '.certops', 'rotations', readdirSync(join(dir, '.certops', 'rotations')).filter((n) => n.endsWith('web-sudo-https.json')).sort().pop() ?? ''), 'utf8'), /"state": "rotated"/);
   const rb = cli('rollback', 'web-sudo/https', ...remote());
   assert.equal(rb.status, 0, `${rb.stdout}\n${rb.stderr}`);
-  assert.equal(await served(), sha(oldLeaf.der));
+  assert.equal(await served(), sha256Hex(oldLeaf.der));
 });

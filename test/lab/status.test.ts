@@ -1,21 +1,21 @@
 // `certops status`, `hosts` and `probe --via/--starttls` against a real sshd, nginx and PostgreSQL:
 // what is on disk vs what is served, key exposure, host keys as the CLI treats them, invalid inventories.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { probeTls } from '../../server/src/probe';
-import { CA_EXT, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { leafExt, Pki } from '../fixtures/pki';
 import {
   createLabUser, freePort, generateUserKey, LabUser, NginxLab, PostgresLab, SshHostLab, startNginx, startPostgres, startSshHost, writeInventory, writeKnownHosts,
 } from './harness';
+import { labCa, nginxEndpoint, runCli, writeSshClientFiles } from './common';
 
 const pki = new Pki();
-const root = pki.issue('root', { subject: '/CN=Status Lab Root', ext: ROOT_EXT, notAfter: 365 * 86400 });
-const inter = pki.issue('inter', { subject: '/CN=Status Lab Intermediate', issuer: root, ext: CA_EXT, notAfter: 300 * 86400 });
+const { root, inter } = labCa(pki, 'Status');
 const san = 'DNS:lab.certops.test,IP:127.0.0.1';
 const webLeaf = pki.issue('web', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 90 * 86400 });
 const renewed = pki.issue('renewed', { subject: '/CN=lab.certops.test', issuer: inter, ext: leafExt(san), notAfter: 120 * 86400 });
@@ -31,7 +31,7 @@ let inventory: string;
 let knownHosts: string;
 let sshConfig: string;
 
-const cli = (...args: string[]) => spawnSync(process.execPath, [resolve('dist/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', SSH_AUTH_SOCK: '' }, stdin: 'ignore' } as never) as unknown as { status: number; stdout: string; stderr: string };
+const cli = (...args: string[]) => runCli(args);
 const remote = (...extra: string[]) => ['--inventory', inventory, '--ssh-config', sshConfig, '--known-hosts', knownHosts, ...extra];
 type StatusDoc = { ok: boolean; endpoints: { host: string; endpoint: string; states: string[]; messages: string[]; served?: { sha256: string; serialNumber: string }; files: { cert: { certificate?: { sha256: string; serialNumber: string; subject: string } }; key?: { stat?: { mode: number; owner?: string } } } }[] };
 const statusJson = (...args: string[]) => {
@@ -51,16 +51,9 @@ before(async () => {
   // The CA file the endpoints name, readable by the lab user too.
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, root.pem);
-  sshConfig = join(dir, 'ssh_config');
-  writeFileSync(sshConfig, '');
-  knownHosts = writeKnownHosts(dir, []);
+  ({ sshConfig, knownHosts } = writeSshClientFiles(dir, []));
   const ssh = { host: host.host, port: host.port, user: 'root', identityFile: host.userKeyPath };
-  const https = {
-    name: 'https',
-    probe: { host: '127.0.0.1', port: nginx.port, servername: 'lab.certops.test', via: 'ssh' },
-    files: { cert: nginx.certFile, key: nginx.keyFile, ca: caFile },
-    reload: { kind: 'signal', signal: 'HUP', pidFile: join(nginx.dir, 'nginx.pid') },
-  };
+  const https = nginxEndpoint(nginx, caFile);
   inventory = writeInventory(dir, {
     hosts: [
       {
