@@ -1,8 +1,10 @@
 // The lab fleet both host benchmarks measure against: one sshd + nginx pair per loopback address
 // (127.0.0.2…), one endpoint `host<i>/https` each, and the inventory, known_hosts and empty ssh_config
 // that point certops at them.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pki } from '../fixtures/pki';
 import { NginxLab, SshHostLab, startNginx, startSshHost, writeInventory, writeKnownHosts } from '../lab/harness';
 
 /** One lab host: its sshd and the nginx whose files it holds. */
@@ -52,4 +54,27 @@ export function acceptedLogins(labs: BenchHost[]): number {
 /** Stops every host that started. */
 export async function stopFleet(labs: BenchHost[]): Promise<void> {
   await Promise.all(labs.flatMap((l) => [l.ssh.stop(), l.nginx.stop()]));
+}
+
+/**
+ * Runs one fleet benchmark: a fresh Pki, a temporary directory and an empty fleet for `body` to start, all stopped
+ * and removed afterwards whatever happens; a failure is printed and sets a failing exit code.
+ */
+export function runFleetBench(name: string, body: (pki: Pki, dir: string, labs: BenchHost[]) => Promise<void>): void {
+  const run = async () => {
+    const pki = new Pki();
+    const dir = mkdtempSync(join(tmpdir(), `certops-bench-${name}-`));
+    const labs: BenchHost[] = [];
+    try {
+      await body(pki, dir, labs);
+    } finally {
+      await stopFleet(labs);
+      pki.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  run().catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }
