@@ -66,7 +66,7 @@ export function freePort() {
  * Starts code-server on loopback with the smoke-test driver enabled (so the
  * workbench honours an extensionDevelopmentPath payload) and waits until it listens.
  */
-export async function startCodeServer({ workspace, dataDir, port, log = () => {} }) {
+export async function startCodeServer({ workspace, dataDir, port, log = () => {}, settings = {} }) {
   const userDir = join(dataDir, 'user-data');
   mkdirSync(join(userDir, 'User'), { recursive: true });
   writeFileSync(join(userDir, 'User', 'settings.json'), JSON.stringify({
@@ -78,6 +78,7 @@ export async function startCodeServer({ workspace, dataDir, port, log = () => {}
     'update.mode': 'none',
     'chat.disableAIFeatures': true,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    ...settings,
   }, null, 2));
   const child = spawn(NODE24, [CODE_SERVER_ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
@@ -106,6 +107,7 @@ export async function startCodeServer({ workspace, dataDir, port, log = () => {}
   });
   return {
     port,
+    pid: child.pid,
     url: `http://127.0.0.1:${port}`,
     stop: () => new Promise((res) => {
       if (child.exitCode !== null) return res();
