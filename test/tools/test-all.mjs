@@ -1,5 +1,6 @@
 // `npm test`: installs what the tests need and runs every layer, in order:
-// typecheck, lint, unit, lsp, lab (real sshd/nginx), vscode (real VS Code in code-server).
+// typecheck, lint, unit, lsp, lab (real sshd/nginx), vscode (real VS Code in code-server),
+// package (the .vsix installed into code-server and smoke-tested).
 // Plain Node with no dependencies, so it can bootstrap `npm ci` on a fresh clone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +34,8 @@ results.push(build);
 if (build.ok) {
   for (const layer of ['unit', 'lsp', 'lab']) results.push(step(layer, process.execPath, ['test/tools/run-node-tests.mjs', layer, '--no-build']));
   results.push(step('vscode', process.execPath, ['test/tools/run-code-server-tests.mjs', '--no-build']));
+  // Last: it rebuilds dist/ as production bundles, and the layers above run the test build.
+  results.push(step('package', process.execPath, ['test/tools/run-vsix-smoke.mjs']));
 }
 
 console.log('\n=== summary');
