@@ -9,7 +9,7 @@ import { analyzeDocument } from '../../server/src/analysis';
 import { main } from '../../server/src/cli/main';
 import { computeDiagnostics, MAX_OVERLAP_DIAGNOSTICS } from '../../server/src/services/diagnostics';
 import { DEFAULT_SETTINGS } from '../../server/src/services/settings';
-import { DAY, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
+import { CA_EXT, DAY, leafExt, Pki, ROOT_EXT } from '../fixtures/pki';
 
 const pki = new Pki();
 after(() => pki.dispose());
@@ -79,6 +79,16 @@ describe('ca-overlap (service)', () => {
     const l1 = pki.issue('leaf-1', { subject: '/CN=api.example.test', issuer: newRoot, ext: leafExt('DNS:api.example.test') });
     const l2 = pki.issue('leaf-2', { subject: '/CN=api.example.test', issuer: newRoot, ext: leafExt('DNS:api.example.test') });
     assert.deepEqual(overlaps(l1.pem + l2.pem + newRoot.pem), []);
+  });
+
+  test('a cross-sign of a root (its key, signed by another CA) is no overlap with that root', () => {
+    const cross = pki.issue('cross-new-root', { subject: '/O=Example/CN=Example Root CA', issuer: other, keyOf: newRoot, ext: CA_EXT, notAfter: 700 * DAY });
+    assert.deepEqual(overlaps(newRoot.pem + cross.pem), []);
+    // With the old root too, only the old root is named, and the cross-sign is not counted.
+    const d = overlaps(oldRoot.pem + cross.pem + newRoot.pem);
+    assert.equal(d.length, 1);
+    assert.deepEqual(d[0].data, { block: 0 });
+    assert.match(d[0].message as string, /^2 CAs named .* is older than block 3 /);
   });
 
   test('names are compared as they chain (case and spaces folded), from the chain analysis', () => {

@@ -206,15 +206,18 @@ function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): vo
  * CAs that share a subject name (as names chain) but are different
  * certificates: the overlap bundle of a CA rotation. Each one that is not the
  * newest (by notBefore, then notAfter) says which block replaces it.
+ * Cross-signs of a root in the group are not counted.
  */
 function overlapChecks(a: DocumentAnalysis, add: Add): void {
   let left = MAX_OVERLAP_DIAGNOSTICS;
   const day = (d: Date) => d.toISOString().slice(0, 10);
   for (const group of a.chain.sameSubject) {
+    // A self-signed CA's key signed by another CA is a cross-sign, another path to the same CA that stays: no overlap.
+    const selfSignedKeys = new Set(group.map((i) => a.blocks[i].certificate as CertificateInfo).filter((c) => c.selfIssued).map((c) => c.spkiSha256));
     // A CA whose dates do not decode cannot be placed in time; pem-malformed already names it.
     const cas = group.filter((i) => {
       const c = a.blocks[i].certificate as CertificateInfo;
-      return c.isCA && c.notBefore !== undefined && c.notAfter !== undefined;
+      return c.isCA && c.notBefore !== undefined && c.notAfter !== undefined && (c.selfIssued || !selfSignedKeys.has(c.spkiSha256));
     });
     if (cas.length < 2) continue;
     const cert = (i: number) => a.blocks[i].certificate as CertificateInfo & { notBefore: Date; notAfter: Date };
