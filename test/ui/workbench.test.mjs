@@ -138,11 +138,11 @@ describe('the workbench as a person uses it, on the demo lab', { concurrency: fa
     await page.locator('.quick-input-title', { hasText: "the endpoint's CA file" }).waitFor({ timeout: WAIT });
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Keep the current CA file' }).first().click();
 
-    // Everything the notifications say from here on, to see the progress pass by.
+    // Everything the notifications and the Hosts view's rows say from here on, to see the progress pass by.
     await page.evaluate(() => {
       const seen = (window.certopsSeen = []);
       new MutationObserver(() => {
-        for (const t of document.querySelectorAll('.notification-toast, .notifications-center')) seen.push(t.textContent ?? '');
+        for (const t of document.querySelectorAll('.notification-toast, .notifications-center, .sidebar .monaco-list-row')) seen.push(t.textContent ?? '');
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     const dialog = page.locator('.monaco-dialog-box');
@@ -151,13 +151,18 @@ describe('the workbench as a person uses it, on the demo lab', { concurrency: fa
     await shot('rotation-confirm');
     await dialog.getByRole('button', { name: 'Rotate', exact: true }).click();
 
-    await page.locator('.notification-toast', { hasText: /demo\/expiring rotated/ }).first().waitFor({ timeout: 120_000 });
+    // The end: the endpoint is checked again, OK, with the renewed certificate's 90 days on disk.
+    await page.locator('.sidebar .monaco-list-row', { hasText: /^expiring.*OK/ }).first().waitFor({ timeout: 120_000 });
+    assert.match(await hostsRow(/^expiring/).innerText(), /OK · (89|90) days left/);
+    // On the way, the endpoint's row followed the transaction's steps.
     const seen = await page.evaluate(() => window.certopsSeen.join('\n'));
-    assert.match(seen, /renaming the new files into place|verifying: probing for the new certificate/, 'no rotation step was shown in progress');
-    // The endpoint is checked again: OK, with the renewed certificate's 90 days on disk.
-    await page.locator('.sidebar .monaco-list-row', { hasText: /^expiring.*OK/ }).first().waitFor({ timeout: WAIT });
-    const row = hostsRow(/^expiring/);
-    assert.match(await row.innerText(), /OK · (89|90) days left/);
+    for (const step of ['renaming the new files into place', 'verifying: probing for the new certificate']) {
+      assert.ok(seen.includes(`rotating: ${step}`), `the row never showed "${step}":\n${[...new Set(seen.split('\n'))].join('\n').slice(-2000)}`);
+    }
+    // And the notifications (the status bar's bell) say it rotated.
+    await page.locator('.statusbar [aria-label*="Notifications"]').first().click();
+    const center = page.locator('.notifications-center');
+    await center.locator('.monaco-list-row', { hasText: /demo\/expiring rotated/ }).first().waitFor({ timeout: WAIT });
     await shot('rotation-done');
   });
 });
