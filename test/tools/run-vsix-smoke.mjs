@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CODE_SERVER_ENTRY, CODE_SERVER_VERSION, ensureCodeServer, freePort, NODE24, ROOT, startCodeServer } from './code-server.mjs';
+import { CHROMIUM_ARGS, CODE_SERVER_ENTRY, CODE_SERVER_NODE, CODE_SERVER_VERSION, ensureCodeServer, freePort, ROOT, startCodeServer } from './code-server.mjs';
 import { packageVsix } from './package-vsix.mjs';
 
 const WAIT = 60_000;
@@ -42,7 +42,7 @@ try {
 
   const dataDir = join(tmp, 'data');
   const extensionsDir = join(dataDir, 'extensions');
-  const install = spawnSync(NODE24, [CODE_SERVER_ENTRY, '--install-extension', vsix, '--extensions-dir', extensionsDir,
+  const install = spawnSync(CODE_SERVER_NODE, [CODE_SERVER_ENTRY, '--install-extension', vsix, '--extensions-dir', extensionsDir,
     '--user-data-dir', join(dataDir, 'user-data')], { encoding: 'utf8', timeout: 5 * 60_000 });
   const installedDirs = existsSync(extensionsDir) ? readdirSync(extensionsDir).filter((d) => d.startsWith('certops.certops-')) : [];
   check('code-server --install-extension installs the .vsix', install.status === 0 && installedDirs.length === 1,
