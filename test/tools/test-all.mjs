@@ -36,6 +36,7 @@ if (build.ok) {
   results.push(step('vscode', process.execPath, ['test/tools/run-code-server-tests.mjs', '--no-build']));
   // The same suite on the oldest VS Code that engines.vscode admits (code-server 4.93.1, VS Code 1.93.1).
   results.push(step('vscode-floor', process.execPath, ['test/tools/run-code-server-tests.mjs', '--no-build'], { CERTOPS_CODE_SERVER: '4.93.1' }));
+  results.push(step('ui', process.execPath, ['test/tools/run-ui-tests.mjs', '--no-build']));
   // Last: it rebuilds dist/ as production bundles, and the layers above run the test build.
   results.push(step('package', process.execPath, ['test/tools/run-vsix-smoke.mjs']));
 }
