@@ -42,6 +42,9 @@ try {
 
   const dataDir = join(tmp, 'data');
   const extensionsDir = join(dataDir, 'extensions');
+  // code-server 4.93 does not create them itself.
+  mkdirSync(extensionsDir, { recursive: true });
+  mkdirSync(join(dataDir, 'user-data', 'User'), { recursive: true });
   const install = spawnSync(CODE_SERVER_NODE, [CODE_SERVER_ENTRY, '--install-extension', vsix, '--extensions-dir', extensionsDir,
     '--user-data-dir', join(dataDir, 'user-data')], { encoding: 'utf8', timeout: 5 * 60_000 });
   const installedDirs = existsSync(extensionsDir) ? readdirSync(extensionsDir).filter((d) => d.startsWith('certops.certops-')) : [];
