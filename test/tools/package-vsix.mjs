@@ -61,8 +61,10 @@ export function packageVsix({ log = console.log } = {}) {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const file = join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
   run(process.execPath, ['esbuild.mjs', '--production']);
-  // --no-dependencies: esbuild already bundled them; --allow-star-activation is not needed.
-  run(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--out', file]);
+  // --no-dependencies: esbuild already bundled them. --no-rewrite-relative-links: the README's
+  // pictures are in the package (media/), so the installed extension's page shows them offline
+  // instead of pointing at the repository's placeholder address.
+  run(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', file]);
   const bytes = statSync(file).size;
   const entries = zipEntries(readFileSync(file));
   const unexpected = entries.filter((e) => !/^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/(package\.json|readme\.md|changelog\.md|LICENSE(\.txt)?|dist\/[^/]+|media\/.+|syntaxes\/.+))$/i.test(e.name));
