@@ -1,6 +1,8 @@
 // Starts `npm start` (test/tools/start.mjs), waits until it says it is running, sends
 // SIGINT as Ctrl-C does, and checks by pid that nothing it started is left: code-server
-// and its children, sshd, the nginx masters and their workers. Exits 1 when one remains.
+// and its children, sshd and its sessions, the nginx masters and their workers. A browser
+// shows the Hosts view first, so the extension holds an SSH connection to the lab as a
+// person's session does. Exits 1 when one remains.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -51,12 +53,22 @@ await new Promise((res, rej) => {
   });
   child.on('exit', (code) => rej(new Error(`npm start exited with ${code} before running`)));
 });
+const url = /http:\/\/127\.0\.0\.1:\d+\/\S+/.exec(out)[0];
+const { chromium } = await import('playwright-core');
+const { CHROMIUM_ARGS } = await import('./code-server.mjs');
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
+await page.goto(url);
+await page.locator('.activitybar [aria-label^="Cert Ops"]').first().click({ timeout: 60_000 });
+// A status read over SSH: the connection to the lab's sshd is open.
+await page.locator('.sidebar .monaco-list-row', { hasText: 'served ≠ on disk' }).first().waitFor({ timeout: 60_000 });
 const started = JSON.parse(readFileSync(join(ROOT, '.vscode-test', 'start-data', 'pids.json'), 'utf8'));
 const pids = descendants([started.start, started.codeServer, ...started.lab]);
 console.log(`\n${pids.length} processes started (${pids.join(' ')}); sending ${signal}`);
 const exited = new Promise((res) => child.on('exit', (code, sig) => res(code ?? sig)));
 child.kill(signal);
 console.log(`npm start exited with ${await exited}`);
+await browser.close();
 const left = pids.filter(alive);
 if (left.length) {
   for (const p of left) console.error(`still running: ${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ')}`);
