@@ -93,6 +93,20 @@ try {
     if (!/Errors: [1-9]|Warnings: [1-9]/.test(label)) await page.waitForTimeout(1000);
   }
   check('its diagnostics are counted in the status bar', /Errors: [1-9]|Warnings: [1-9]/.test(label), JSON.stringify(label));
+  // The walkthrough is contributed by the installed manifest: VS Code lists it by its title.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: WAIT });
+  await input.fill('>Welcome: Open Walkthrough');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Open Walkthrough' }).first().click({ timeout: WAIT });
+  const walkthrough = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get Started with Cert Ops' }).first();
+  const listed = await walkthrough.waitFor({ timeout: WAIT }).then(() => true, () => false);
+  check('the walkthrough is offered', listed);
+  await walkthrough.click();
+  const step = page.locator('.gettingStartedContainer', { hasText: 'Add a host' }).first();
+  const opened = await step.waitFor({ timeout: WAIT }).then(() => true, () => false);
+  check('the walkthrough opens with its steps', opened && /Open a certificate[\s\S]*Rotate a certificate/.test(await step.innerText()));
   await page.screenshot({ path: join(results, 'package-smoke.png') });
   summary(true, checks);
   console.log(`the installed .vsix works in code-server ${CODE_SERVER_VERSION} (${checks.length} checks)`);
