@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureCodeServer, freePort, ROOT, startCodeServer, workbenchUrl } from './code-server.mjs';
+import { CHROMIUM_ARGS, CODE_SERVER_VERSION, CURRENT_CODE_SERVER, ensureCodeServer, freePort, ROOT, startCodeServer, workbenchUrl } from './code-server.mjs';
 import { makeSampleWorkspace } from './sample-workspace.mjs';
 
 const SUITE_TIMEOUT_MS = 10 * 60_000;
+// CERTOPS_CODE_SERVER=<the floor version> runs the same suite on the engines.vscode floor.
+const LAYER = CODE_SERVER_VERSION === CURRENT_CODE_SERVER ? 'vscode' : 'vscode-floor';
 const started = Date.now();
 const log = (s) => console.log(s);
 // Expected offline and harmless: the marketplace and sign-in lookups of the workbench.
@@ -70,10 +72,10 @@ const passing = Number(/(\d+) passing/.exec(text)?.[1] ?? 0);
 const failing = Number(/(\d+) failing/.exec(text)?.[1] ?? 0);
 const pending = Number(/(\d+) pending/.exec(text)?.[1] ?? 0);
 mkdirSync(join(ROOT, 'out', 'results'), { recursive: true });
-writeFileSync(join(ROOT, 'out', 'results', 'vscode-extension-host.log'), `${text}\nexit code ${exitCode}\n`);
-const summary = { layer: 'vscode', runner: 'code-server', exitCode, tests: passing + failing + pending, pass: passing, fail: failing, skipped: pending, seconds: (Date.now() - started) / 1000 };
-writeFileSync(join(ROOT, 'out', 'results', 'vscode.json'), JSON.stringify(summary, null, 2));
-console.log(`VS Code suite in code-server: exit code ${exitCode} (${passing} passing, ${failing} failing, ${pending} pending)`);
+writeFileSync(join(ROOT, 'out', 'results', `${LAYER}-extension-host.log`), `${text}\nexit code ${exitCode}\n`);
+const summary = { layer: LAYER, runner: `code-server ${CODE_SERVER_VERSION}`, exitCode, tests: passing + failing + pending, pass: passing, fail: failing, skipped: pending, seconds: (Date.now() - started) / 1000 };
+writeFileSync(join(ROOT, 'out', 'results', `${LAYER}.json`), JSON.stringify(summary, null, 2));
+console.log(`VS Code suite in code-server ${CODE_SERVER_VERSION}: exit code ${exitCode} (${passing} passing, ${failing} failing, ${pending} pending)`);
 if (exitCode === 0 && (passing === 0 || pending > 0)) {
   console.error('the VS Code suite reported no passing tests or pending ones: counted as a failure');
   process.exit(1);

@@ -1,5 +1,6 @@
 // `npm test`: installs what the tests need and runs every layer, in order:
-// typecheck, lint, unit, lsp, lab (real sshd/nginx), vscode (real VS Code in code-server).
+// typecheck, lint, unit, lsp, lab (real sshd/nginx), vscode (real VS Code in code-server),
+// vscode-floor (the same on the engines.vscode floor), package (the .vsix installed into code-server and smoke-tested).
 // Plain Node with no dependencies, so it can bootstrap `npm ci` on a fresh clone.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -8,10 +9,10 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-function step(name, cmd, args) {
-  console.log(`\n=== ${name}: ${[cmd, ...args].join(' ')}`);
+function step(name, cmd, args, env = {}) {
+  console.log(`\n=== ${name}: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${[cmd, ...args].join(' ')}`);
   const t = Date.now();
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
   return { name, ok: r.status === 0, seconds: (Date.now() - t) / 1000 };
 }
 
@@ -33,6 +34,11 @@ results.push(build);
 if (build.ok) {
   for (const layer of ['unit', 'lsp', 'lab']) results.push(step(layer, process.execPath, ['test/tools/run-node-tests.mjs', layer, '--no-build']));
   results.push(step('vscode', process.execPath, ['test/tools/run-code-server-tests.mjs', '--no-build']));
+  // The same suite on the oldest VS Code that engines.vscode admits (code-server 4.93.1, VS Code 1.93.1).
+  results.push(step('vscode-floor', process.execPath, ['test/tools/run-code-server-tests.mjs', '--no-build'], { CERTOPS_CODE_SERVER: '4.93.1' }));
+  results.push(step('ui', process.execPath, ['test/tools/run-ui-tests.mjs', '--no-build']));
+  // Last: it rebuilds dist/ as production bundles, and the layers above run the test build.
+  results.push(step('package', process.execPath, ['test/tools/run-vsix-smoke.mjs']));
 }
 
 console.log('\n=== summary');

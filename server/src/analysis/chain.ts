@@ -234,7 +234,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
       certificates.push(b.index);
     }
   }
-  const result: ChainAnalysis = { mode: 'none', certificates, duplicates, issuerOf: new Map(), links: [] };
+  const result: ChainAnalysis = { mode: 'none', certificates, duplicates, issuerOf: new Map(), sameSubject: [], links: [] };
   if (certificates.length === 0) return result;
   const cert = (i: number) => blocks[i].certificate as CertificateInfo;
 
@@ -256,6 +256,7 @@ export function analyzeChain(blocks: AnalyzedBlock[]): ChainAnalysis {
       l.members.push(i);
     }
   }
+  for (const entry of byName.values()) if (entry.all.members.length > 1) result.sameSubject.push([...entry.all.members]);
   let nameLinks = 0;
   let candidatePairs = 0;
   const candidatesOf = new Map<number, CandidateList[]>();

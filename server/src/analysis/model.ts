@@ -204,6 +204,12 @@ export interface ChainAnalysis {
   duplicates: Map<number, number>;
   /** Block index → block index of its issuer in this file (names, key ids and signature agree). */
   issuerOf: Map<number, number>;
+  /**
+   * Distinct certificates that share a subject name as names chain (the
+   * normalized comparison of x509/names), each group in file order; only
+   * groups of two or more. A CA rotation's overlap bundle has one.
+   */
+  sameSubject: number[][];
   /** For `chain`: the leaf-first order, when the certificates form one path; else undefined. */
   order?: number[];
   /** For `chain`: problems between neighbours in file order. */

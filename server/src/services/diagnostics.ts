@@ -41,7 +41,11 @@ export const DIAGNOSTIC_CODES = [
   'key-permissions',
   'file-too-large',
   'chain-analysis-limited',
+  'ca-overlap',
 ] as const;
+
+/** At most this many ca-overlap diagnostics per document: a bundle of thousands of same-name CAs needs no thousands of notes. */
+export const MAX_OVERLAP_DIAGNOSTICS = 100;
 
 /** A certops diagnostic code. */
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
@@ -85,6 +89,7 @@ export function computeDiagnostics(analysis: DocumentAnalysis, settings: Certops
   }
 
   chainChecks(analysis, context, add);
+  overlapChecks(analysis, add);
 
   for (const p of pairKeys(analysis, context.siblings ?? [])) {
     if (p.status !== 'mismatch') continue;
@@ -195,4 +200,49 @@ function chainChecks(a: DocumentAnalysis, context: ServiceContext, add: Add): vo
   if (context.trust && !top.selfIssued && !chain.issuerOf.has(topBlock.index) && !context.trust.contains(top) && !context.trust.findIssuer(top)) {
     add(topBlock, WARNING, 'chain-incomplete', `The issuer of this certificate (${top.issuer}) is neither in this file nor in the trust store (${context.trust.description}); add the intermediate certificate.`);
   }
+}
+
+/**
+ * CAs that share a subject name (as names chain) but are different
+ * certificates: the overlap bundle of a CA rotation. Each one that is not the
+ * newest (by notBefore, then notAfter) says which block replaces it.
+ * Cross-signs of a root in the group are not counted.
+ */
+function overlapChecks(a: DocumentAnalysis, add: Add): void {
+  let left = MAX_OVERLAP_DIAGNOSTICS;
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  for (const group of a.chain.sameSubject) {
+    // A self-signed CA's key signed by another CA is a cross-sign, another path to the same CA that stays: no overlap.
+    const selfSignedKeys = new Set(group.map((i) => a.blocks[i].certificate as CertificateInfo).filter((c) => c.selfIssued).map((c) => c.spkiSha256));
+    // A CA whose dates do not decode cannot be placed in time; pem-malformed already names it.
+    const cas = group.filter((i) => {
+      const c = a.blocks[i].certificate as CertificateInfo;
+      return c.isCA && c.notBefore !== undefined && c.notAfter !== undefined && (c.selfIssued || !selfSignedKeys.has(c.spkiSha256));
+    });
+    if (cas.length < 2) continue;
+    const cert = (i: number) => a.blocks[i].certificate as CertificateInfo & { notBefore: Date; notAfter: Date };
+    const newest = cas.reduce((n, i) => (compareAge(cert(i), cert(n)) > 0 ? i : n));
+    const top = cert(newest);
+    for (const i of cas) {
+      if (i === newest) continue;
+      if (left-- === 0) return;
+      const c = cert(i);
+      const relation = compareAge(c, top) < 0 ? 'is older than' : 'has the same validity as';
+      const dates = `from ${day(top.notBefore)}, expires ${day(top.notAfter)}`;
+      const which = c.spkiSha256 === top.spkiSha256
+        ? `(${dates}), a re-issue of the same CA with the same key: what either issued verifies with both`
+        : `(${dates}, a new key)`;
+      add(
+        a.blocks[i],
+        INFO,
+        'ca-overlap',
+        `${cas.length} CAs named ${c.subject || certName(c)}: this one (expires ${day(c.notAfter)}, SHA-256 ${c.sha256.slice(0, 16)}…) ${relation} ${blockRef(newest)} ${which}; the overlap of a CA rotation: remove it once every endpoint trusts the newer one.`,
+      );
+    }
+  }
+}
+
+/** Positive when `x` is newer than `y`: the later notBefore, then the later notAfter. */
+function compareAge(x: { notBefore: Date; notAfter: Date }, y: { notBefore: Date; notAfter: Date }): number {
+  return x.notBefore.getTime() - y.notBefore.getTime() || x.notAfter.getTime() - y.notAfter.getTime();
 }
