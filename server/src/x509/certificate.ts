@@ -15,7 +15,7 @@
  * the decoder throw, since then nothing can be shown. Extensions certops does
  * not know are kept as opaque bytes and never parsed.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   BitString, DerError, Problem, Reader, Sink, TAG, Tlv, asBuffer, bytesToBigInt, children, content, encoded, parseInner,
   readBitString, readBoolean, readIntegerBytes, readOid, readSmallInt, readTime, readTlv,
@@ -246,7 +246,7 @@ export function decodeCertificate(bytes: Uint8Array): DecodedCertificate {
   if (version === undefined && extensions.length) version = 3;
   return {
     der,
-    fingerprint: createHash('sha256').update(der).digest('hex'),
+    fingerprint: hash('sha256', der, 'hex'),
     tbs: encoded(tbsT),
     version,
     serial,

@@ -29,8 +29,11 @@ export interface Name {
   readonly key: string;
 }
 
+// NFKC leaves ASCII text unchanged; most name attributes are ASCII, and normalize() costs a copy and a table walk each.
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function normalizeText(s: string): string {
-  return s.normalize('NFKC').toLowerCase().trim().replace(/\s+/g, ' ');
+  return (NON_ASCII.test(s) ? s.normalize('NFKC') : s).toLowerCase().trim().replace(/\s+/g, ' ');
 }
 
 function parseAttribute(t: Tlv): Attribute {
