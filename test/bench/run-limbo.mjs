@@ -1,23 +1,10 @@
 // Bundles the x509-limbo benchmark and runs it with the current node.
-import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ensureDebianPackages } from '../tools/debian.mjs';
+import { bundleBench, ROOT as root } from './bundle.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const outfile = join(root, 'out', 'bench', 'limbo.js');
-await esbuild.build({
-  entryPoints: [join(root, 'test', 'bench', 'limbo.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+const outfile = await bundleBench('limbo');
 // The public-suffix wildcard cases need the system's Public Suffix List; without it they are counted as skipped.
 ensureDebianPackages([['/usr/share/publicsuffix/public_suffix_list.dat', 'publicsuffix']]);
 // The suite lives beside the project (../shared/conformance/), found from this script's location whatever the working directory.

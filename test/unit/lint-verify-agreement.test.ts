@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { main } from '../../server/src/cli/main';
+import { runCliInProcess } from '../fixtures/cli';
 import {
   CN, Keys, buildCertificate, caExtensions, leafExtensions, name, newKeys, pem, printable, utcText, utcTime, utf8,
 } from '../fixtures/der';
@@ -42,16 +42,7 @@ function leaf(opts: { signer?: Keys; issuerName?: Buffer } = {}): Buffer {
   });
 }
 
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => void (out += s), (s) => void (err += s), {
-    env: { SSL_CERT_FILE: rootPem },
-    color: false,
-    readStdin: async () => Buffer.alloc(0),
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]) => runCliInProcess(argv, { SSL_CERT_FILE: rootPem });
 
 /** The codes lint reports that speak about the chain's validity. */
 const CHAIN_CODES = /\b(chain-broken|chain-signature|chain-issuer-not-ca|chain-pathlen|chain-incomplete|chain-order|cert-expired|cert-not-yet-valid|pem-malformed)\b/g;

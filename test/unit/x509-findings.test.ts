@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { analyzeDocument } from '../../server/src/analysis';
-import { main } from '../../server/src/cli/main';
+import { runCliInProcess } from '../fixtures/cli';
 import { codeLenses } from '../../server/src/services/codelens';
 import { computeDiagnostics } from '../../server/src/services/diagnostics';
 import { describeBlock } from '../../server/src/services/hover';
@@ -27,17 +27,8 @@ const write = (file: string, content: string | Buffer) => {
   return path;
 };
 
-async function cli(argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, (s) => void (out += s), (s) => void (err += s), {
-    // The root alone as the system store, so that nothing outside the test is trusted.
-    env: { SSL_CERT_FILE: rootPem },
-    color: false,
-    readStdin: async () => Buffer.alloc(0),
-  });
-  return { code, out, err };
-}
+// The root alone as the system store, so that nothing outside the test is trusted.
+const cli = (argv: string[]) => runCliInProcess(argv, { SSL_CERT_FILE: rootPem });
 
 const rootKeys = newKeys();
 const rootName = name([CN, utf8('Findings Root')]);
